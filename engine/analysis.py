@@ -1,0 +1,85 @@
+"""One analysis request, resolved and run: specs → model and data → method → record.
+
+Shared by the CLI and the GUI's engine thread, so both fail the same way: a bad spec,
+file or setting is `BadInput` (exit 2), anything else a failed job (exit 3).
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from engine import settings
+from engine.data import load_data
+from engine.errors import BadInput
+from engine.jobs import JobOutcome, Progress, run_job
+from engine.layers import pick_layers
+from engine.methods import MethodInputs, get_method
+from engine.models import LoadedModel, load_model
+from engine.results import ResultRecord
+
+
+@dataclass
+class AnalysisRequest:
+    method: str
+    model: str
+    data: str
+    layers: list[str] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)  # key → str (CLI) or typed value (GUI)
+    seed: int = 0
+    device: str = "auto"
+    model2: str = ""
+    weights: str = ""
+    trust_pickle: bool = False
+
+    def describe(self) -> str:
+        return f"{self.method} · {self.model} · {self.data}"
+
+
+def resolve_device(name: str) -> str:
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise BadInput("--device cuda, but no CUDA device is available here")
+    return name
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+class ModelCache:
+    """Loaded models by (spec, weights, device): the GUI loads a model once per session."""
+
+    def __init__(self) -> None:
+        self._models: dict[tuple, LoadedModel] = {}
+
+    def get(self, spec: str, weights: str, trust_pickle: bool, device: str) -> LoadedModel:
+        key = (spec, weights, device)
+        if key not in self._models:
+            self._models[key] = load_model(spec, weights or None, trust_pickle, device)
+        return self._models[key]
+
+
+def execute(request: AnalysisRequest, progress: Progress, cache: ModelCache | None = None) -> ResultRecord:
+    method = get_method(request.method)
+    config = settings.from_strings(method.config_cls, request.settings)
+    device = resolve_device(request.device)
+    cache = cache or ModelCache()
+    progress.step(0.0, 1.0, "loading model")
+    model = cache.get(request.model, request.weights, request.trust_pickle, device)
+    model2 = cache.get(request.model2, "", request.trust_pickle, device) if method.needs_model2 else None
+    data = load_data(request.data, model.input_size, progress.child(0.0, 0.1))
+    inputs = MethodInputs(model, data, pick_layers(model.module, request.layers), request.seed, model2)
+    seed_everything(request.seed)
+    result = method.compute(inputs, config, progress.child(0.1, 1.0))
+    return result.to_record(request.model, request.data, request.seed)
+
+
+def run_analysis(request: AnalysisRequest, progress: Progress,
+                 cache: ModelCache | None = None) -> JobOutcome:
+    return run_job(lambda p: execute(request, p, cache), progress)

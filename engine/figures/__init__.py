@@ -1,0 +1,31 @@
+"""Publication figures: one renderer per result kind → a matplotlib `Figure` (Agg, no pyplot).
+
+The GUI's Export and the CLI's `export` both call `render`, so they give the same figure.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from engine.errors import BadInput, choices
+from engine.figures import activations, attribution
+from engine.results import ResultRecord
+
+RENDERERS = {"activations": activations.render, "attribution": attribution.render}
+FIGURE_FORMATS = ("png", "svg", "pdf")
+
+
+def render(record: ResultRecord, **options) -> Figure:
+    """The figure of a result; `options` are the pane's choices (layer, filter, ...)."""
+    if record.kind not in RENDERERS:
+        raise BadInput(f"no figure for results of kind {record.kind!r}; kinds with figures: "
+                       f"{choices(RENDERERS)}")
+    return RENDERERS[record.kind](record, **options)
+
+
+def save_figure(figure: Figure, path: str | Path, fmt: str, dpi: int = 150) -> Path:
+    if fmt not in FIGURE_FORMATS:
+        raise BadInput(f"unknown figure format {fmt!r}; valid: {choices(FIGURE_FORMATS)}")
+    figure.savefig(path, format=fmt, dpi=dpi, bbox_inches="tight")
+    return Path(path)

@@ -1,0 +1,112 @@
+"""Layers by name: listing, picking, capturing activations with forward hooks.
+
+Hooks are always removed in `finally` (STYLE.md, after Captum), and a truncated forward
+stops at the deepest requested layer (specs/engineering-notes §7 "Feature taps").
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from contextlib import contextmanager
+
+import torch
+from torch import nn
+
+from engine.errors import BadInput, choices
+
+# by type name, so that TorchScript modules (RecursiveScriptModule) list theirs too
+_TAPPABLE = {"Conv1d", "Conv2d", "Linear", "LSTM", "MultiheadAttention"}
+
+
+def layer_names(model: nn.Module) -> list[str]:
+    """Names a user may pick: the model's declared `layer_names`, else its conv/linear modules."""
+    declared = getattr(model, "layer_names", None)
+    if declared:
+        return list(declared)
+    return [name for name, module in model.named_modules()
+            if name and getattr(module, "original_name", type(module).__name__) in _TAPPABLE]
+
+
+def pick_layers(model: nn.Module, requested: list[str] | None) -> list[str]:
+    """Validate `requested` against the model; default to its last layer with spatial maps."""
+    valid = layer_names(model)
+    if not requested:
+        default = getattr(model, "default_layer", None) or valid[-1]
+        return [default]
+    modules = dict(model.named_modules())
+    unknown = [name for name in requested if name not in valid and name not in modules]
+    if unknown:
+        raise BadInput(f"unknown layer {', '.join(unknown)}; valid layers: {choices(valid, 40)}")
+    return list(requested)
+
+
+class _StopForward(Exception):
+    """Raised by the hook of the deepest needed layer to skip the rest of the network."""
+
+
+@contextmanager
+def hooked(model: nn.Module, layers: list[str], store: dict, stop_after: str | None = None):
+    """Forward hooks writing each layer's output into `store`; removed on exit whatever happens."""
+    modules = dict(model.named_modules())
+    handles = []
+
+    def make_hook(name):
+        def hook(_module, _inputs, output):
+            store[name] = output[0] if isinstance(output, tuple) else output
+            if name == stop_after:
+                raise _StopForward
+        return hook
+
+    try:
+        for name in layers:
+            handles.append(modules[name].register_forward_hook(make_hook(name)))
+        yield store
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def capture(model: nn.Module, inputs: torch.Tensor, layers: list[str],
+            truncate: bool = True) -> dict[str, torch.Tensor]:
+    """Activations of `layers` for `inputs` (no gradient); stops at the deepest one if asked."""
+    store: dict[str, torch.Tensor] = {}
+    order = [n for n, _ in model.named_modules()]
+    deepest = max(layers, key=order.index) if truncate else None
+    with torch.no_grad(), hooked(model, layers, store, stop_after=deepest):
+        try:
+            model(inputs)
+        except _StopForward:
+            pass
+    return {name: store[name].detach() for name in layers}
+
+
+class ActivationCache:
+    """Least-recently-used activations, bounded in bytes (not in entries: maps vary in size)."""
+
+    def __init__(self, max_bytes: int = 512 * 2**20) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._items: OrderedDict[tuple, torch.Tensor] = OrderedDict()
+
+    def get(self, key: tuple) -> torch.Tensor | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: tuple, value: torch.Tensor) -> None:
+        size = value.element_size() * value.nelement()
+        if size > self.max_bytes:
+            return  # larger than the whole budget: caching it would evict everything for nothing
+        if key in self._items:
+            self._drop(key)
+        self._items[key] = value
+        self.bytes += size
+        while self.bytes > self.max_bytes:
+            self._drop(next(iter(self._items)))
+
+    def _drop(self, key: tuple) -> None:
+        value = self._items.pop(key)
+        self.bytes -= value.element_size() * value.nelement()
+
+    def __len__(self) -> int:
+        return len(self._items)

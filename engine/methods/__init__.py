@@ -1,0 +1,28 @@
+"""The registry of analysis methods: one entry a method package, one common entry point.
+
+Every method is `api.compute(inputs, config, progress) -> result` with a frozen config
+dataclass and a result that converts to and from a `ResultRecord` (STYLE.md, Captum's
+one-entry design). The CLI, the GUI's run form and the contract tests read this table.
+"""
+from __future__ import annotations
+
+
+from engine.errors import BadInput, choices
+from engine.methods.activations import METHOD as ACTIVATIONS
+from engine.methods.baseline import METHOD as BASELINE
+from engine.methods.base import Method, MethodInputs  # noqa: F401 (re-exported)
+
+METHODS: dict[str, Method] = {m.name: m for m in (ACTIVATIONS, BASELINE)}
+
+
+def get_method(name: str) -> Method:
+    if name not in METHODS:
+        raise BadInput(f"unknown method {name!r}; valid: {choices(METHODS)}")
+    return METHODS[name]
+
+
+def method_for_kind(kind: str) -> Method:
+    for method in METHODS.values():
+        if method.kind == kind:
+            return method
+    raise BadInput(f"no method makes results of kind {kind!r}")

@@ -1,0 +1,30 @@
+"""What a method declares and what it receives."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from engine.data.types import ImageDataset
+from engine.models import LoadedModel
+
+
+@dataclass
+class MethodInputs:
+    """Resolved inputs of one run: models, data, picked layers, seed."""
+
+    model: LoadedModel
+    data: ImageDataset
+    layers: list[str]
+    seed: int = 0
+    model2: LoadedModel | None = None
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    kind: str            # the result kind its records carry
+    summary: str
+    config_cls: type
+    result_cls: type     # has to_record(run_info) and from_record(record)
+    compute: Callable    # (MethodInputs, config, Progress) -> result_cls instance
+    needs_model2: bool = False

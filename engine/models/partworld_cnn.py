@@ -1,0 +1,46 @@
+"""The demo CNN for PartWorld: a VGG-style stack with one named block a layer.
+
+conv1..conv5 are `Sequential(conv3x3, BatchNorm, ReLU)`; three 2×2 max-pools bring a
+96×96 image to 12×12 at conv4 and conv5 so part positions can be read from their maps
+(issue 2 §4). Receptive-field centres are the conv4/conv5 pixel centres × 8 + 3.5.
+"""
+from __future__ import annotations
+
+from torch import nn
+
+ARCH = "partworld-cnn"
+DEFAULT_WIDTHS = (16, 32, 64, 64, 64)
+
+
+def _block(c_in: int, c_out: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+                         nn.BatchNorm2d(c_out), nn.ReLU(inplace=False))
+
+
+class PartWorldCNN(nn.Module):
+    """Five conv blocks, pools after conv1..conv3, global average pooling, one linear head."""
+
+    layer_names = ("conv1", "conv2", "conv3", "conv4", "conv5", "fc")
+    default_layer = "conv5"
+
+    def __init__(self, num_classes: int = 5, widths: tuple = DEFAULT_WIDTHS) -> None:
+        super().__init__()
+        w1, w2, w3, w4, w5 = widths
+        self.conv1, self.pool1 = _block(3, w1), nn.MaxPool2d(2)
+        self.conv2, self.pool2 = _block(w1, w2), nn.MaxPool2d(2)
+        self.conv3, self.pool3 = _block(w2, w3), nn.MaxPool2d(2)
+        self.conv4 = _block(w3, w4)
+        self.conv5 = _block(w4, w5)
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(w5, num_classes)
+
+    def forward(self, x):
+        x = self.pool1(self.conv1(x))
+        x = self.pool2(self.conv2(x))
+        x = self.pool3(self.conv3(x))
+        x = self.conv5(self.conv4(x))
+        return self.fc(self.gap(x).flatten(1))
+
+
+def build(num_classes: int = 5, widths=DEFAULT_WIDTHS) -> PartWorldCNN:
+    return PartWorldCNN(num_classes=num_classes, widths=tuple(widths))

@@ -1,0 +1,39 @@
+"""The numbers of a result as one table (CSV/JSON export): per filter, per sample, or metrics."""
+from __future__ import annotations
+
+import numpy as np
+
+from engine.results import ResultRecord
+
+
+def activations_table(record: ResultRecord) -> tuple[list[str], list[list]]:
+    header = ["layer", "filter", "mean_of_max", "mean_of_mean", "top_sample"]
+    rows = []
+    for layer in record.meta["layers"]:
+        peak, mean = record.arrays[f"filter_max/{layer}"], record.arrays[f"filter_mean/{layer}"]
+        top = record.arrays[f"topk_index/{layer}"][:, 0]
+        names = record.meta["sample_names"]
+        rows += [[layer, f, float(peak[:, f].mean()), float(mean[:, f].mean()), names[int(top[f])]]
+                 for f in range(peak.shape[1])]
+    return header, rows
+
+
+def attribution_table(record: ResultRecord) -> tuple[list[str], list[list]]:
+    baselines = record.meta["baselines"]
+    header = ["sample", "target", "prediction"] + [f"abs_sum/{b}" for b in baselines]
+    a = record.arrays
+    rows = [[record.meta["sample_names"][i], int(a["targets"][i]), int(a["predictions"][i])]
+            + [float(np.abs(a[f"attribution/{b}"][i]).sum()) for b in baselines]
+            for i in range(len(a["targets"]))]
+    return header, rows
+
+
+def metrics_table(record: ResultRecord) -> tuple[list[str], list[list]]:
+    return ["metric", "value"], [[k, v] for k, v in sorted(record.metrics.items())]
+
+
+TABLES = {"activations": activations_table, "attribution": attribution_table}
+
+
+def table(record: ResultRecord) -> tuple[list[str], list[list]]:
+    return TABLES.get(record.kind, metrics_table)(record)

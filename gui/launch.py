@@ -1,0 +1,83 @@
+"""Starting the window: on a session, with the demo analysis when the session is empty."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
+
+from engine.analysis import AnalysisRequest
+from engine.errors import BadInput
+from gui.main_window import MainWindow
+from gui.panes import PANES
+
+DEMO_REQUEST = AnalysisRequest("activations", "demo:partworld-cnn", "demo:partworld?n=64&seed=1",
+                               ["conv4", "conv5"])
+
+
+def application() -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("DeepScope")
+    return app
+
+
+def make_window(session_dir: str, create: bool = True) -> MainWindow:
+    """The window on a session; an empty session starts the demo analysis (a job)."""
+    if not create and not (Path(session_dir) / "session.json").exists():
+        raise BadInput(f"{session_dir} is not a session folder (no session.json)")
+    window = MainWindow(session_dir)
+    if not window.document.session.results:
+        window.run(DEMO_REQUEST)
+    return window
+
+
+def run_gui(session_dir: str, create: bool = True) -> int:
+    app = application()
+    try:
+        window = make_window(session_dir, create)
+    except BadInput as exc:
+        print(f"deepscope: {exc}", file=sys.stderr)
+        return 2
+    window.show()
+    return app.exec()
+
+
+def wait_for_jobs(window: MainWindow, timeout_s: float = 600) -> None:
+    """Run the event loop until no job is queued or running (or the timeout)."""
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.timeout.connect(lambda: None if _busy(window) else loop.quit())
+    timer.start(100)
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    loop.exec()
+    timer.stop()
+
+
+def _busy(window: MainWindow) -> bool:
+    return any(j.status in ("queued", "running") for j in window.document.jobs.values())
+
+
+def screenshot(session_dir: str, out: str, pane: str = "") -> int:
+    """Render the window (after its jobs finish) to a PNG; exit code as the CLI's."""
+    app = application()
+    if pane and pane not in PANES:
+        print(f"deepscope screenshot: unknown pane {pane!r}; valid: {', '.join(PANES)}", file=sys.stderr)
+        return 2
+    try:
+        window = make_window(session_dir)
+    except BadInput as exc:
+        print(f"deepscope screenshot: {exc}", file=sys.stderr)
+        return 2
+    window.show()
+    wait_for_jobs(window)
+    if pane:
+        window.tabs.setCurrentWidget(window.panes[pane])
+    for _ in range(5):
+        app.processEvents()
+    ok = window.grab().save(out, "PNG")
+    window.close()
+    if not ok:
+        print(f"deepscope screenshot: cannot write {out}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,13 @@
+"""One module a view; the registry says which pane shows which result kind."""
+from gui.panes.activation_maps import ActivationMapsPane
+from gui.panes.figure_view import FigurePane
+
+PANES = {"activation_maps": ActivationMapsPane, "figure": FigurePane}
+
+
+def pane_for_kind(kind: str) -> str:
+    """The name of the pane that shows results of `kind` (the figure view as fallback)."""
+    for name, pane in PANES.items():
+        if kind in pane.kinds:
+            return name
+    return "figure"
