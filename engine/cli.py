@@ -9,6 +9,7 @@ import argparse
 import json
 import signal
 import sys
+from contextlib import contextmanager
 
 from engine import settings
 from engine.errors import BadInput
@@ -61,7 +62,9 @@ def parse_sets(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-def tqdm_progress(token: CancelToken) -> Progress:
+@contextmanager
+def tqdm_progress(token: CancelToken):
+    """A `Progress` drawn as a tqdm bar on stderr, erased on exit (before the outcome is printed)."""
     from tqdm import tqdm  # noqa: PLC0415
 
     bar = tqdm(total=1000, file=sys.stderr, leave=False, bar_format="{l_bar}{bar}| {elapsed}")
@@ -71,7 +74,10 @@ def tqdm_progress(token: CancelToken) -> Progress:
         bar.set_description_str(message[:40], refresh=False)
         bar.refresh()
 
-    return Progress(report, token)
+    try:
+        yield Progress(report, token)
+    finally:
+        bar.close()
 
 
 def run_command(args, progress: Progress) -> object:
@@ -139,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     token = CancelToken()
     signal.signal(signal.SIGINT, lambda *_: token.cancel())
-    outcome = run_job(lambda p: run_command(args, p), tqdm_progress(token))
+    with tqdm_progress(token) as progress:
+        outcome = run_job(lambda p: run_command(args, p), progress)
     if outcome.ok and outcome.value:
         print(outcome.value)
     elif not outcome.ok:

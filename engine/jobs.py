@@ -109,6 +109,7 @@ def run_job(work: Callable[[Progress], object], progress: Progress) -> JobOutcom
     """Run `work(progress)` and turn every way it can end into a `JobOutcome`."""
     try:
         value = work(progress)
+        progress.step(1.0, 1.0, "done")  # inside: a Cancel that lands as the work ends still counts
     except Cancelled:
         return JobOutcome("cancelled", reason="cancelled by the user")
     except BadInput as exc:
@@ -116,5 +117,4 @@ def run_job(work: Callable[[Progress], object], progress: Progress) -> JobOutcom
     except Exception as exc:  # a job that raises must never take the app down
         log.debug("job failed:\n%s", traceback.format_exc())
         return JobOutcome("failed", reason=one_line(exc))
-    progress.step(1.0, 1.0, "done")
     return JobOutcome("done", value=value)

@@ -115,6 +115,8 @@ def read_header(folder: str | os.PathLike) -> dict:
         header = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BadInput(f"{path} is damaged ({exc.msg if hasattr(exc, 'msg') else exc})") from None
+    if not isinstance(header, dict) or not {"kind", "method"} <= header.keys():
+        raise BadInput(f"{path} is damaged (no 'kind' and 'method' of a result)")
     return _upgrade(header, path)
 
 

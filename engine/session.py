@@ -75,8 +75,8 @@ class Session:
 
     def remember(self, models=(), data=()) -> None:
         """Add model and data specs the session has not seen yet."""
-        new_models = [m for m in models if m and m not in self.models]
-        new_data = [d for d in data if d and d not in self.data]
+        new_models = [m for m in dict.fromkeys(models) if m and m not in self.models]
+        new_data = [d for d in dict.fromkeys(data) if d and d not in self.data]
         self.models += new_models
         self.data += new_data
         if new_models or new_data:

@@ -1,4 +1,4 @@
-"""Raster primitives for PartWorld: shape masks, textures, colour and painting.
+"""Raster primitives for PartWorld: shapes, layout, textures, colour, parts, backgrounds.
 
 Everything works on whole (H, W) coordinate grids, so a part costs a handful of numpy
 operations and never a per-pixel Python loop. Pixel (row r, column c) has its centre at
@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import colorsys
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
 SHAPES = ("ellipse", "rect", "triangle", "trapezoid", "half_ellipse")
+TEXTURES = ("plain", "stripes", "dots", "noise")
 
 # The centroid of a half-ellipse of depth b sits 4b/(3*pi) below its flat side.
 _HALF_ELLIPSE_CENTROID = 4.0 / (3.0 * math.pi)
@@ -39,9 +40,6 @@ class Primitive:
     b: float
     angle: float = 0.0
     taper: float = 1.0
-
-    def moved(self, dx: float, dy: float) -> "Primitive":
-        return replace(self, cx=self.cx + dx, cy=self.cy + dy)
 
 
 @lru_cache(maxsize=8)
@@ -95,7 +93,7 @@ def shape_mask(prim: Primitive, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     if prim.shape == "half_ellipse":
         w = v + _HALF_ELLIPSE_CENTROID * b  # distance below the flat top
         return (w >= 0) & ((u / a) ** 2 + (w / b) ** 2 <= 1.0)
-    raise ValueError(f"unknown shape {prim.shape!r}")
+    raise ValueError(f"unknown shape {prim.shape!r}; valid: {', '.join(SHAPES)}")
 
 
 def _local_box(prim: Primitive) -> tuple[float, float, float, float]:
@@ -188,3 +186,183 @@ def paint(image: np.ndarray, mask: np.ndarray, colour: np.ndarray,
         return
     blended = image * np.float32(1.0 - alpha) + colour * np.float32(alpha)
     np.copyto(image, blended, where=mask[None])
+
+
+# ----------------------------------------------------------------- layout
+
+MAX_TILT = math.radians(25)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A primitive in object units (an object spans about [-0.5, 0.5]); angle in degrees."""
+
+    shape: str
+    x: float
+    y: float
+    a: float
+    b: float
+    angle: float = 0.0
+    taper: float = 1.0
+
+
+@dataclass(frozen=True)
+class PartSpec:
+    """A named part: one shape, or a rigid group of shapes (glasses, a hat)."""
+
+    name: str
+    shapes: tuple  # of Shape; the first anchors the landmark, the rest move with it
+
+
+def part(name, shape, x, y, a, b, angle=0.0, taper=1.0) -> PartSpec:
+    """A one-shape part (see `Shape` and `Primitive` for the arguments)."""
+    return PartSpec(name, (Shape(shape, x, y, a, b, angle, taper),))
+
+
+@dataclass(frozen=True)
+class Pose:
+    """How a whole object sits in the image, before translation."""
+
+    angle: float   # radians
+    unit: float    # pixels per object unit
+    mirror: bool
+
+
+def sample_pose(rng: np.random.Generator, size: int, base: float, mirror: bool) -> Pose:
+    """Tilt within +-MAX_TILT, `base` * size pixels per unit +-20 %, mirrored half the time."""
+    angle = rng.uniform(-MAX_TILT, MAX_TILT)
+    unit = size * base * rng.uniform(0.8, 1.2)
+    return Pose(angle, unit, mirror and rng.random() < 0.5)
+
+
+def _rotate(x: float, y: float, angle: float) -> tuple[float, float]:
+    c, s = math.cos(angle), math.sin(angle)
+    return c * x - s * y, s * x + c * y
+
+
+def place_part(spec: PartSpec, pose: Pose, rng, jitter_px: float) -> list[Primitive]:
+    """The part's primitives in pixels around the object origin, jittered as one piece."""
+    shift = rng.uniform(-jitter_px, jitter_px, 2)
+    grow, turn = rng.uniform(0.92, 1.08), math.radians(rng.uniform(-5, 5))
+    anchor, prims = spec.shapes[0], []
+    for shape in spec.shapes:
+        ox, oy = _rotate((shape.x - anchor.x) * grow, (shape.y - anchor.y) * grow, turn)
+        x, y, angle = anchor.x + ox, anchor.y + oy, math.radians(shape.angle) + turn
+        if pose.mirror:
+            x, angle = -x, -angle  # every shape is symmetric about its own v axis
+        px, py = _rotate(x * pose.unit, y * pose.unit, pose.angle)
+        prims.append(Primitive(shape.shape, px + shift[0], py + shift[1],
+                               shape.a * grow * pose.unit, shape.b * grow * pose.unit,
+                               angle + pose.angle, shape.taper))
+    return prims
+
+
+def fit(parts: list[list[Primitive]], rng, size: int) -> tuple[list, float]:
+    """Shrink if needed and translate the object to a random place fully in the image."""
+    box = np.concatenate([corners(p) for piece in parts for p in piece])
+    low, high = box.min(axis=0), box.max(axis=0)
+    room = size - 1 - 2.0  # one pixel of margin each side keeps outlines inside
+    shrink = min(1.0, room / max(high - low))
+    low, high = low * shrink, high * shrink
+    tx, ty = rng.uniform(1.0 - low, np.maximum(size - 2.0 - high, 1.0 - low))
+    placed = [[Primitive(p.shape, p.cx * shrink + tx, p.cy * shrink + ty, p.a * shrink,
+                         p.b * shrink, p.angle, p.taper) for p in piece] for piece in parts]
+    return placed, shrink
+
+
+# ----------------------------------------------------------------- parts and scenes
+
+@dataclass
+class Drawn:
+    """A part rasterised in its own window of the image (see `region`)."""
+
+    window: tuple[slice, slice]
+    xs: np.ndarray
+    ys: np.ndarray
+    mask: np.ndarray  # window-shaped
+    size: int         # of the whole image
+
+    def view(self, image: np.ndarray) -> np.ndarray:
+        return image[(slice(None),) + self.window]
+
+    def full_mask(self) -> np.ndarray:
+        mask = np.zeros((self.size, self.size), bool)
+        mask[self.window] = self.mask
+        return mask
+
+
+def rasterise(prims: list[Primitive], size: int, anchor: bool = True) -> Drawn:
+    """The union of the shapes' masks inside their window."""
+    window = region(prims, size)
+    xs, ys = window_grid(size, window)
+    mask = shape_mask(prims[0], xs, ys)
+    for prim in prims[1:]:
+        mask |= shape_mask(prim, xs, ys)
+    if anchor:  # a thin part at a small size can miss the pixel nearest its centre
+        row, col = _pixel(prims[0].cy, size), _pixel(prims[0].cx, size)
+        mask[row - window[0].start, col - window[1].start] = True
+    return Drawn(window, xs, ys, mask, size)
+
+
+def _pixel(coord: float, size: int) -> int:
+    return min(max(int(round(coord)), 0), size - 1)
+
+
+def background(rng, size: int, clutter: float) -> np.ndarray:
+    """Low-frequency colour noise, fine grain, and clutter-scaled small distractors."""
+    base = hsv(rng.random(), rng.uniform(0.1, 0.5), rng.uniform(0.35, 0.8))
+    image = (base[:, None, None] + 0.4 * (smooth_noise(rng, (size, size), 3, 3) - 0.5)
+             + 0.12 * (smooth_noise(rng, (size, size), 12) - 0.5))
+    for _ in range(rng.poisson(6.0 * clutter)):
+        drawn = rasterise([_distractor(rng, size)], size, anchor=False)
+        colour = hsv(rng.random(), rng.uniform(0.2, 0.9), rng.uniform(0.2, 0.95))
+        paint(drawn.view(image), drawn.mask, colour)
+    return image.astype(np.float32)
+
+
+def add_grain(rng, image: np.ndarray, amount: float = 0.07) -> np.ndarray:
+    """The image with uniform sensor noise (cheaper to draw than Gaussian), clipped to [0, 1]."""
+    grain = rng.random(image.shape, dtype=np.float32) - np.float32(0.5)
+    return np.clip(image + np.float32(amount) * grain, 0.0, 1.0)
+
+
+def _distractor(rng, size: int) -> Primitive:
+    """A small blob, stroke or speck: smaller than any part, so never mistaken for one."""
+    x, y, angle = rng.uniform(0, size), rng.uniform(0, size), rng.uniform(0, math.pi)
+    k, kind = size / 96.0, rng.integers(3)
+    if kind == 0:
+        radius = rng.uniform(1.5, 4.0) * k
+        return Primitive("ellipse", x, y, radius, radius * rng.uniform(0.6, 1), angle)
+    if kind == 1:
+        return Primitive("rect", x, y, rng.uniform(3, 9) * k, rng.uniform(0.6, 1.3) * k, angle)
+    return Primitive("triangle", x, y, rng.uniform(2, 4) * k, rng.uniform(3, 5) * k, angle)
+
+
+def _texture(rng, drawn: Drawn, kind: str) -> np.ndarray | None:
+    """A 0..1 texture field over the part's window (None for plain)."""
+    period = rng.uniform(4, 10) * drawn.size / 96  # finer stripes at smaller sizes
+    angle, phase = rng.uniform(0, math.pi), rng.random()
+    if kind == "stripes":
+        return stripes(drawn.xs, drawn.ys, period, angle, phase, duty=rng.uniform(0.3, 0.6))
+    if kind == "dots":
+        return dots(drawn.xs, drawn.ys, period * 1.3, angle, phase, radius=rng.uniform(0.2, 0.35))
+    if kind == "noise":
+        return smooth_noise(rng, drawn.mask.shape, int(rng.integers(2, 6)))[0]
+    return None
+
+
+def paint_part(image, drawn: Drawn, rng, hue: float, texture: str,
+               sat=(0.3, 0.9), val=(0.45, 0.95)) -> None:
+    """Textured, shaded fill in two tones of `hue`, with a dark outline."""
+    s, v = rng.uniform(*sat), rng.uniform(*val)
+    first = hsv(hue, s, v)
+    second = hsv(hue + rng.uniform(-0.1, 0.1), s, v * rng.uniform(0.35, 0.65))
+    field = _texture(rng, drawn, texture)
+    shade = gradient(drawn.xs, drawn.ys, rng.uniform(0, 2 * math.pi), rng.uniform(0.3, 1.0))
+    if field is None:
+        colour = first[:, None, None] * shade
+    else:
+        colour = (first[:, None, None] * (1 - field) + second[:, None, None] * field) * shade
+    pixels = drawn.view(image)
+    paint(pixels, drawn.mask, colour)
+    paint(pixels, outline(drawn.mask), first * 0.3)

@@ -10,14 +10,26 @@ The ground truth every analysis method is checked on. Two families:
   label = class index; image i has class i % 5, so every prefix is balanced.
 * "faces": a face oval with eyes, nose, mouth and cheeks, plus a hat and glasses when
   those attributes are on. class_names = ["no_smile", "smile"], label = the smile
-  attribute. FACE_ATTRIBUTES are each present with probability 0.5, independently,
-  except pairs planted with `cooccur=((a, b, rate), ...)`: then
-  P(b | a present) = rate and P(b | a absent) = 1 - rate, so b keeps its 0.5 marginal
-  and agrees with a in a fraction `rate` of images.
+  attribute. "eye_left" etc. mean the image's left.
 
-Determinism: image i draws everything from its own generator, seeded with
+Attributes (bool columns, `attribute_names`):
+
+* objects: large (pose scale above the 1.0 midpoint), striped / dotted (the first
+  listed, main part - car body, house wall, ... - carries stripes / dots).
+* faces (FACE_ATTRIBUTES): lipstick (red mouth instead of a dull brown one),
+  rosy_cheeks (red blobs on the cheek parts), glasses (tinted lenses and a bridge: the
+  glasses part), hat (the hat part), smile (a bowl-shaped mouth instead of a thin flat
+  one), big_eyes (larger eyes), eyebrows (dark bars above the eyes; not a part).
+  Each is present with probability 0.5, independently, except pairs planted with
+  `cooccur=((a, b, rate), ...)`: then P(b | a present) = rate and
+  P(b | a absent) = 1 - rate, so b keeps its 0.5 marginal and agrees with a in a
+  fraction `rate` of images. Pairs may chain (a -> b -> c) but an attribute can be the
+  b of only one pair, and cycles are refused.
+
+Determinism: image i draws everything from its own generators, children of
 SeedSequence(seed, spawn_key=(i,)), so the same options give bit-identical arrays and
-image i does not depend on n.
+image i does not depend on n; the scene and the background use separate streams, so
+changing `clutter` changes only the background.
 
 Geometry: part_names is the global vocabulary "class/part". A landmark is the centre of
 the part's anchoring shape after pose and jitter, in pixels (x, y) with pixel (row r,
@@ -26,7 +38,6 @@ amodal (an occluded part keeps its whole shape); foreground is their union.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +49,8 @@ from engine.errors import BadInput, choices
 
 @dataclass(frozen=True)
 class PartWorldOptions:
+    """What to generate; `parse_options` builds one from a data spec's query."""
+
     n: int = 200            # number of images
     seed: int = 0
     size: int = 96          # image side in pixels
@@ -46,59 +59,36 @@ class PartWorldOptions:
     clutter: float = 1.0    # amount of background clutter, 0 = plain textured background
 
 
-@dataclass(frozen=True)
-class _Shape:
-    """A primitive in object units (an object spans about [-0.5, 0.5]); angle in degrees."""
-
-    shape: str
-    x: float
-    y: float
-    a: float
-    b: float
-    angle: float = 0.0
-    taper: float = 1.0
-
-
-@dataclass(frozen=True)
-class _PartSpec:
-    name: str
-    shapes: tuple  # of _Shape; the first anchors the landmark, the rest move with it
-
-
-def _part(name, shape, x, y, a, b, angle=0.0, taper=1.0) -> _PartSpec:
-    return _PartSpec(name, (_Shape(shape, x, y, a, b, angle, taper),))
-
-
 # Parts in drawing order (later parts cover earlier ones). Cars and animals face +x.
 _CLASS_PARTS = {
-    "car": (_part("body", "rect", 0, 0.06, 0.5, 0.14),
-            _part("cabin", "trapezoid", -0.04, -0.18, 0.3, 0.11, taper=0.6),
-            _part("wheel_front", "ellipse", 0.3, 0.22, 0.13, 0.13),
-            _part("wheel_back", "ellipse", -0.3, 0.22, 0.13, 0.13)),
-    "house": (_part("wall", "rect", 0, 0.14, 0.36, 0.3),
-              _part("roof", "triangle", 0, -0.28, 0.48, 0.36),
-              _part("door", "rect", 0.14, 0.3, 0.08, 0.14),
-              _part("window", "rect", -0.16, 0.06, 0.09, 0.08)),
-    "animal": (_part("tail", "rect", -0.39, -0.075, 0.13, 0.035, angle=35),
-               _part("leg_front", "rect", 0.18, 0.25, 0.045, 0.16),
-               _part("leg_back", "rect", -0.18, 0.25, 0.045, 0.16),
-               _part("torso", "ellipse", 0, 0, 0.3, 0.15),
-               _part("head", "ellipse", 0.36, -0.17, 0.12, 0.1)),
-    "flower": (_part("stem", "rect", 0, 0.2, 0.035, 0.28),
-               _part("leaf", "ellipse", 0.12, 0.25, 0.12, 0.05, angle=-30),
-               _part("petal_top", "ellipse", 0, -0.38, 0.09, 0.13),
-               _part("petal_left", "ellipse", -0.2, -0.18, 0.13, 0.09),
-               _part("petal_right", "ellipse", 0.2, -0.18, 0.13, 0.09),
-               _part("center", "ellipse", 0, -0.18, 0.11, 0.11)),
-    "robot": (_part("arm_left", "rect", -0.29, 0.1, 0.05, 0.2),
-              _part("arm_right", "rect", 0.29, 0.1, 0.05, 0.2),
-              _part("torso", "rect", 0, 0.17, 0.21, 0.27),
-              _part("head", "rect", 0, -0.23, 0.14, 0.11),
-              _part("antenna", "triangle", 0, -0.385, 0.06, 0.12)),
+    "car": (r.part("body", "rect", 0, 0.06, 0.5, 0.14),
+            r.part("cabin", "trapezoid", -0.04, -0.18, 0.3, 0.11, taper=0.6),
+            r.part("wheel_front", "ellipse", 0.3, 0.22, 0.13, 0.13),
+            r.part("wheel_back", "ellipse", -0.3, 0.22, 0.13, 0.13)),
+    "house": (r.part("wall", "rect", 0, 0.14, 0.36, 0.3),
+              r.part("roof", "triangle", 0, -0.28, 0.48, 0.36),
+              r.part("door", "rect", 0.14, 0.3, 0.08, 0.14),
+              r.part("window", "rect", -0.16, 0.06, 0.09, 0.08)),
+    "animal": (r.part("tail", "rect", -0.39, -0.075, 0.13, 0.035, angle=35),
+               r.part("leg_front", "rect", 0.18, 0.25, 0.045, 0.16),
+               r.part("leg_back", "rect", -0.18, 0.25, 0.045, 0.16),
+               r.part("torso", "ellipse", 0, 0, 0.3, 0.15),
+               r.part("head", "ellipse", 0.36, -0.17, 0.12, 0.1)),
+    "flower": (r.part("stem", "rect", 0, 0.2, 0.035, 0.28),
+               r.part("leaf", "ellipse", 0.12, 0.25, 0.12, 0.05, angle=-30),
+               r.part("petal_top", "ellipse", 0, -0.38, 0.09, 0.13),
+               r.part("petal_left", "ellipse", -0.2, -0.18, 0.13, 0.09),
+               r.part("petal_right", "ellipse", 0.2, -0.18, 0.13, 0.09),
+               r.part("center", "ellipse", 0, -0.18, 0.11, 0.11)),
+    "robot": (r.part("arm_left", "rect", -0.29, 0.1, 0.05, 0.2),
+              r.part("arm_right", "rect", 0.29, 0.1, 0.05, 0.2),
+              r.part("torso", "rect", 0, 0.17, 0.21, 0.27),
+              r.part("head", "rect", 0, -0.23, 0.14, 0.11),
+              r.part("antenna", "triangle", 0, -0.385, 0.06, 0.12)),
 }
 _MIRRORED = {"car", "animal"}  # side views: facing left or right is still the class
 CLASS_NAMES: list[str] = list(_CLASS_PARTS)
-_OBJECT_ATTRIBUTES = ["large", "striped", "dotted"]
+_OBJECT_ATTRIBUTES = ["large", "striped", "dotted"]  # see the module docstring
 
 FACE_ATTRIBUTES: list[str] = ["lipstick", "rosy_cheeks", "glasses", "hat", "smile",
                               "big_eyes", "eyebrows"]
@@ -107,8 +97,6 @@ _FACE_PARTS = ["face", "eye_left", "eye_right", "nose", "mouth", "cheek_left",
 
 _OPTION_KEYS = ("n", "seed", "size", "family", "cooccur", "clutter")
 _FAMILIES = ("objects", "faces")
-_TEXTURES = ("plain", "stripes", "dots", "noise")
-_MAX_TILT = math.radians(25)
 
 
 # ----------------------------------------------------------------- options
@@ -160,10 +148,11 @@ def _check(options: PartWorldOptions) -> None:
     for key, (low, high) in bounds.items():
         value = getattr(options, key)
         if not isinstance(value, (int, np.integer)) or not low <= value <= high:
-            raise BadInput(f"PartWorld option {key}={value!r} must be an integer in [{low}, {high}]")
+            raise BadInput(f"PartWorld option {key}={value!r} must be an integer "
+                           f"in [{low}, {high}]")
     if options.family not in _FAMILIES:
         raise BadInput(f"PartWorld family {options.family!r} is not one of {choices(_FAMILIES)}")
-    if not 0.0 <= options.clutter <= 10.0:
+    if not isinstance(options.clutter, (int, float)) or not 0.0 <= options.clutter <= 10.0:
         raise BadInput(f"PartWorld option clutter={options.clutter!r} must be in [0, 10]")
     if options.cooccur and options.family != "faces":
         raise BadInput("PartWorld option cooccur needs family=faces")
@@ -195,148 +184,6 @@ def _cooccur_order(pairs) -> list[tuple[int, int, float]]:
     return ordered
 
 
-# ----------------------------------------------------------------- geometry
-
-@dataclass(frozen=True)
-class _Pose:
-    angle: float   # radians
-    unit: float    # pixels per object unit
-    mirror: bool
-
-
-def _sample_pose(rng: np.random.Generator, size: int, base: float, mirror: bool) -> _Pose:
-    angle = rng.uniform(-_MAX_TILT, _MAX_TILT)
-    unit = size * base * rng.uniform(0.8, 1.2)
-    return _Pose(angle, unit, mirror and rng.random() < 0.5)
-
-
-def _rotate(x: float, y: float, angle: float) -> tuple[float, float]:
-    c, s = math.cos(angle), math.sin(angle)
-    return c * x - s * y, s * x + c * y
-
-
-def _place_part(spec: _PartSpec, pose: _Pose, rng, jitter_px: float) -> list[r.Primitive]:
-    """The part's primitives in pixels around the object origin, jittered as one piece."""
-    shift = rng.uniform(-jitter_px, jitter_px, 2)
-    grow, turn = rng.uniform(0.92, 1.08), math.radians(rng.uniform(-5, 5))
-    anchor, prims = spec.shapes[0], []
-    for shape in spec.shapes:
-        ox, oy = _rotate((shape.x - anchor.x) * grow, (shape.y - anchor.y) * grow, turn)
-        x, y, angle = anchor.x + ox, anchor.y + oy, math.radians(shape.angle) + turn
-        if pose.mirror:
-            x, angle = -x, -angle  # every shape is symmetric about its own v axis
-        px, py = _rotate(x * pose.unit, y * pose.unit, pose.angle)
-        prims.append(r.Primitive(shape.shape, px + shift[0], py + shift[1],
-                                 shape.a * grow * pose.unit, shape.b * grow * pose.unit,
-                                 angle + pose.angle, shape.taper))
-    return prims
-
-
-def _fit(parts: list[list[r.Primitive]], rng, size: int) -> tuple[list, float]:
-    """Shrink if needed and translate the object to a random place fully in the image."""
-    box = np.concatenate([r.corners(p) for part in parts for p in part])
-    low, high = box.min(axis=0), box.max(axis=0)
-    room = size - 1 - 2.0  # one pixel of margin each side keeps outlines inside
-    shrink = min(1.0, room / max(high - low))
-    low, high = low * shrink, high * shrink
-    tx, ty = rng.uniform(1.0 - low, np.maximum(size - 2.0 - high, 1.0 - low))
-    placed = [[r.Primitive(p.shape, p.cx * shrink + tx, p.cy * shrink + ty, p.a * shrink,
-                           p.b * shrink, p.angle, p.taper) for p in part] for part in parts]
-    return placed, shrink
-
-
-@dataclass
-class _Drawn:
-    """A part rasterised in its own window of the image (see `_raster.region`)."""
-
-    window: tuple[slice, slice]
-    xs: np.ndarray
-    ys: np.ndarray
-    mask: np.ndarray  # window-shaped
-    size: int         # of the whole image
-
-    def view(self, image: np.ndarray) -> np.ndarray:
-        return image[(slice(None),) + self.window]
-
-    def full_mask(self, size: int) -> np.ndarray:
-        mask = np.zeros((size, size), bool)
-        mask[self.window] = self.mask
-        return mask
-
-
-def _rasterise(prims: list[r.Primitive], size: int, anchor: bool = True) -> _Drawn:
-    """The union of the shapes' masks inside their window."""
-    window = r.region(prims, size)
-    xs, ys = r.window_grid(size, window)
-    mask = r.shape_mask(prims[0], xs, ys)
-    for prim in prims[1:]:
-        mask |= r.shape_mask(prim, xs, ys)
-    if anchor:  # a thin part at a small size can miss the pixel nearest its centre
-        row, col = _pixel(prims[0].cy, size), _pixel(prims[0].cx, size)
-        mask[row - window[0].start, col - window[1].start] = True
-    return _Drawn(window, xs, ys, mask, size)
-
-
-def _pixel(coord: float, size: int) -> int:
-    return min(max(int(round(coord)), 0), size - 1)
-
-
-# ----------------------------------------------------------------- painting
-
-def _background(rng, size: int, clutter: float) -> np.ndarray:
-    """Low-frequency colour noise, fine grain, and clutter-scaled small distractors."""
-    base = r.hsv(rng.random(), rng.uniform(0.1, 0.5), rng.uniform(0.35, 0.8))
-    image = (base[:, None, None] + 0.4 * (r.smooth_noise(rng, (size, size), 3, 3) - 0.5)
-             + 0.12 * (r.smooth_noise(rng, (size, size), 12) - 0.5))
-    for _ in range(rng.poisson(6.0 * clutter)):
-        drawn = _rasterise([_distractor(rng, size)], size, anchor=False)
-        colour = r.hsv(rng.random(), rng.uniform(0.2, 0.9), rng.uniform(0.2, 0.95))
-        r.paint(drawn.view(image), drawn.mask, colour)
-    return image.astype(np.float32)
-
-
-def _distractor(rng, size: int) -> r.Primitive:
-    """A small blob, stroke or speck: smaller than any part, so never mistaken for one."""
-    x, y, angle = rng.uniform(0, size), rng.uniform(0, size), rng.uniform(0, math.pi)
-    k, kind = size / 96.0, rng.integers(3)
-    if kind == 0:
-        radius = rng.uniform(1.5, 4.0) * k
-        return r.Primitive("ellipse", x, y, radius, radius * rng.uniform(0.6, 1), angle)
-    if kind == 1:
-        return r.Primitive("rect", x, y, rng.uniform(3, 9) * k, rng.uniform(0.6, 1.3) * k, angle)
-    return r.Primitive("triangle", x, y, rng.uniform(2, 4) * k, rng.uniform(3, 5) * k, angle)
-
-
-def _texture(rng, drawn: _Drawn, kind: str) -> np.ndarray | None:
-    """A 0..1 texture field over the part's window (None for plain)."""
-    period = rng.uniform(4, 10) * drawn.size / 96  # finer stripes at smaller sizes
-    angle, phase = rng.uniform(0, math.pi), rng.random()
-    if kind == "stripes":
-        return r.stripes(drawn.xs, drawn.ys, period, angle, phase, duty=rng.uniform(0.3, 0.6))
-    if kind == "dots":
-        return r.dots(drawn.xs, drawn.ys, period * 1.3, angle, phase, radius=rng.uniform(0.2, 0.35))
-    if kind == "noise":
-        return r.smooth_noise(rng, drawn.mask.shape, int(rng.integers(2, 6)))[0]
-    return None
-
-
-def _paint_part(image, drawn: _Drawn, rng, hue: float, texture: str,
-                sat=(0.3, 0.9), val=(0.45, 0.95)) -> None:
-    """Textured, shaded fill in two tones of `hue`, with a dark outline."""
-    s, v = rng.uniform(*sat), rng.uniform(*val)
-    first = r.hsv(hue, s, v)
-    second = r.hsv(hue + rng.uniform(-0.1, 0.1), s, v * rng.uniform(0.35, 0.65))
-    field = _texture(rng, drawn, texture)
-    shade = r.gradient(drawn.xs, drawn.ys, rng.uniform(0, 2 * math.pi), rng.uniform(0.3, 1.0))
-    if field is None:
-        colour = first[:, None, None] * shade
-    else:
-        colour = (first[:, None, None] * (1 - field) + second[:, None, None] * field) * shade
-    region = drawn.view(image)
-    r.paint(region, drawn.mask, colour)
-    r.paint(region, r.outline(drawn.mask), first * 0.3)
-
-
 # ----------------------------------------------------------------- families
 
 @dataclass
@@ -347,28 +194,27 @@ class _Sample:
     parts: dict  # global part index -> (mask, (x, y))
 
 
-def _record(parts: dict, index: int, prims: list[r.Primitive], size: int) -> _Drawn:
+def _record(parts: dict, index: int, prims: list[r.Primitive], size: int) -> r.Drawn:
     """Rasterise a part and keep its ground truth: full mask and landmark."""
-    drawn = _rasterise(prims, size)
-    parts[index] = (drawn.full_mask(size), (prims[0].cx, prims[0].cy))
+    drawn = r.rasterise(prims, size)
+    parts[index] = (drawn.full_mask(), (prims[0].cx, prims[0].cy))
     return drawn
 
 
-def _render_object(rng, i: int, options: PartWorldOptions, offsets: dict) -> _Sample:
-    """Image i of the objects family: class i % len(CLASS_NAMES)."""
+def _render_object(rng, image, i: int, options: PartWorldOptions, offsets: dict) -> _Sample:
+    """Image i of the objects family, painted on `image`: class i % len(CLASS_NAMES)."""
     size, label = options.size, i % len(CLASS_NAMES)
     name = CLASS_NAMES[label]
-    image = _background(rng, size, options.clutter)
-    pose = _sample_pose(rng, size, 0.58, name in _MIRRORED)
+    pose = r.sample_pose(rng, size, 0.58, name in _MIRRORED)
     specs = _CLASS_PARTS[name]
-    placed, shrink = _fit([_place_part(s, pose, rng, 2 * size / 96) for s in specs], rng, size)
+    placed, shrink = r.fit([r.place_part(s, pose, rng, 2 * size / 96) for s in specs], rng, size)
     hue, parts = rng.random(), {}
-    textures = [_TEXTURES[k] for k in rng.choice(4, len(specs), p=[0.4, 0.3, 0.15, 0.15])]
+    textures = [r.TEXTURES[k] for k in rng.choice(4, len(specs), p=[0.4, 0.3, 0.15, 0.15])]
     for j, prims in enumerate(placed):
         drawn = _record(parts, offsets[name] + j, prims, size)
         # Part hues relate to one random object hue, the same way for every class.
         part_hue = hue + (0.0, 0.5, 0.33, -0.33)[rng.integers(4)] + rng.uniform(-0.06, 0.06)
-        _paint_part(image, drawn, rng, part_hue, textures[j])
+        r.paint_part(image, drawn, rng, part_hue, textures[j])
     large = pose.unit * shrink > size * 0.58
     return _Sample(image, label, [large, textures[0] == "stripes", textures[0] == "dots"], parts)
 
@@ -382,55 +228,56 @@ def _sample_attributes(rng, pairs) -> dict[str, bool]:
     return dict(zip(FACE_ATTRIBUTES, present.tolist()))
 
 
-def _face_specs(att: dict[str, bool]) -> dict[str, _PartSpec]:
+def _face_specs(att: dict[str, bool]) -> dict[str, r.PartSpec]:
     """The face's parts in drawing order (hat and glasses only when present)."""
     eye = (0.095, 0.07) if att["big_eyes"] else (0.07, 0.05)
-    specs = {"face": _part("face", "ellipse", 0, 0.05, 0.34, 0.44),
-             "cheek_left": _part("cheek_left", "ellipse", -0.21, 0.15, 0.075, 0.055),
-             "cheek_right": _part("cheek_right", "ellipse", 0.21, 0.15, 0.075, 0.055)}
+    specs = {"face": r.part("face", "ellipse", 0, 0.05, 0.34, 0.44),
+             "cheek_left": r.part("cheek_left", "ellipse", -0.21, 0.15, 0.075, 0.055),
+             "cheek_right": r.part("cheek_right", "ellipse", 0.21, 0.15, 0.075, 0.055)}
     for side, x in (("left", -0.14), ("right", 0.14)):
-        specs[f"eye_{side}"] = _PartSpec(f"eye_{side}", (
-            _Shape("ellipse", x, -0.04, *eye), _Shape("ellipse", x, -0.04, eye[1] * 0.6, eye[1] * 0.6)))
-    specs["nose"] = _part("nose", "triangle", 0, 0.1, 0.06, 0.13)
-    specs["mouth"] = (_part("mouth", "half_ellipse", 0, 0.27, 0.14, 0.09) if att["smile"]
-                      else _part("mouth", "ellipse", 0, 0.27, 0.13, 0.03))
+        specs[f"eye_{side}"] = r.PartSpec(f"eye_{side}", (
+            r.Shape("ellipse", x, -0.04, *eye),
+            r.Shape("ellipse", x, -0.04, eye[1] * 0.6, eye[1] * 0.6)))  # the pupil
+    specs["nose"] = r.part("nose", "triangle", 0, 0.1, 0.06, 0.13)
+    specs["mouth"] = (r.part("mouth", "half_ellipse", 0, 0.27, 0.14, 0.09) if att["smile"]
+                      else r.part("mouth", "ellipse", 0, 0.27, 0.13, 0.03))
     if att["glasses"]:
-        specs["glasses"] = _PartSpec("glasses", (
-            _Shape("rect", 0, -0.04, 0.045, 0.022), _Shape("ellipse", -0.14, -0.04, 0.1, 0.085),
-            _Shape("ellipse", 0.14, -0.04, 0.1, 0.085)))
+        specs["glasses"] = r.PartSpec("glasses", (
+            r.Shape("rect", 0, -0.04, 0.045, 0.022), r.Shape("ellipse", -0.14, -0.04, 0.1, 0.085),
+            r.Shape("ellipse", 0.14, -0.04, 0.1, 0.085)))
     if att["hat"]:
-        specs["hat"] = _PartSpec("hat", (_Shape("trapezoid", 0, -0.52, 0.24, 0.13, taper=0.75),
-                                         _Shape("rect", 0, -0.38, 0.4, 0.035)))
+        specs["hat"] = r.PartSpec("hat", (r.Shape("trapezoid", 0, -0.52, 0.24, 0.13, taper=0.75),
+                                         r.Shape("rect", 0, -0.38, 0.4, 0.035)))
     return specs
 
 
-_BROWS = _PartSpec("brows", (_Shape("rect", -0.14, -0.14, 0.075, 0.018, angle=-8),
-                             _Shape("rect", 0.14, -0.14, 0.075, 0.018, angle=8)))
+_BROWS = r.PartSpec("brows", (r.Shape("rect", -0.14, -0.14, 0.075, 0.018, angle=-8),
+                             r.Shape("rect", 0.14, -0.14, 0.075, 0.018, angle=8)))
 
 
-def _render_face(rng, i: int, options: PartWorldOptions, pairs) -> _Sample:
-    """Image i of the faces family: label = smile."""
+def _render_face(rng, image, i: int, options: PartWorldOptions, pairs) -> _Sample:
+    """Image i of the faces family, painted on `image`: label = smile."""
     size = options.size
     att = _sample_attributes(rng, pairs)
-    image = _background(rng, size, options.clutter)
     specs = _face_specs(att)
     if att["eyebrows"]:
         specs["brows"] = _BROWS
-    pose = _sample_pose(rng, size, 0.62, False)
-    placed, _ = _fit([_place_part(s, pose, rng, size / 96) for s in specs.values()], rng, size)
+    pose = r.sample_pose(rng, size, 0.62, False)
+    placed, _ = r.fit([r.place_part(s, pose, rng, size / 96) for s in specs.values()], rng, size)
     parts, skin_hue = {}, rng.uniform(0.03, 0.11)
     for name, prims in zip(specs, placed):
-        drawn = (_rasterise(prims, size, anchor=False) if name == "brows"
+        drawn = (r.rasterise(prims, size, anchor=False) if name == "brows"
                  else _record(parts, _FACE_PARTS.index(name), prims, size))
         _paint_face_part(image, name, drawn, prims, att, rng, skin_hue)
     return _Sample(image, int(att["smile"]), [att[a] for a in FACE_ATTRIBUTES], parts)
 
 
-def _paint_face_part(image, name, drawn: _Drawn, prims, att, rng, skin_hue) -> None:
+def _paint_face_part(image, name, drawn: r.Drawn, prims, att, rng, skin_hue) -> None:
+    """Paint one face part (or the brows) the way its attributes say."""
     region, mask = drawn.view(image), drawn.mask
     if name in ("face", "nose"):
         val = (0.45, 0.95) if name == "face" else (0.35, 0.6)
-        _paint_part(image, drawn, rng, skin_hue, "noise", (0.2, 0.6), val)
+        r.paint_part(image, drawn, rng, skin_hue, "noise", (0.2, 0.6), val)
     elif name.startswith("cheek") and att["rosy_cheeks"]:
         r.paint(region, mask, r.hsv(rng.uniform(-0.03, 0.01), 0.75, 0.9), alpha=0.65)
     elif name.startswith("eye"):  # white, a pupil, a black rim
@@ -439,8 +286,7 @@ def _paint_face_part(image, name, drawn: _Drawn, prims, att, rng, skin_hue) -> N
         r.paint(region, pupil, r.hsv(rng.random(), 0.6, rng.uniform(0.1, 0.4)))
         r.paint(region, r.outline(mask), np.zeros(3))
     elif name == "mouth":
-        lips = (r.hsv(rng.uniform(-0.04, 0.0), rng.uniform(0.75, 0.95), rng.uniform(0.7, 0.9))
-                if att["lipstick"] else r.hsv(rng.uniform(0.03, 0.08), 0.45, rng.uniform(0.3, 0.45)))
+        lips = _lip_colour(rng, att["lipstick"])
         r.paint(region, mask, lips)
         r.paint(region, r.outline(mask), lips * 0.4)
     elif name == "brows":
@@ -451,14 +297,26 @@ def _paint_face_part(image, name, drawn: _Drawn, prims, att, rng, skin_hue) -> N
         r.paint(region, r.outline(mask), frame)
         r.paint(region, r.shape_mask(prims[0], drawn.xs, drawn.ys), frame)
     elif name == "hat":
-        _paint_part(image, drawn, rng, rng.random(), _TEXTURES[rng.integers(4)])
+        r.paint_part(image, drawn, rng, rng.random(), r.TEXTURES[rng.integers(4)])
+
+
+def _lip_colour(rng, lipstick: bool) -> np.ndarray:
+    """Saturated red with lipstick, a dull dark brown without: unmistakable either way."""
+    if lipstick:
+        return r.hsv(rng.uniform(-0.04, 0.0), rng.uniform(0.75, 0.95), rng.uniform(0.7, 0.9))
+    return r.hsv(rng.uniform(0.03, 0.08), 0.45, rng.uniform(0.3, 0.45))
 
 
 # ----------------------------------------------------------------- dataset
 
-def _image_rng(seed: int, i: int) -> np.random.Generator:
-    """Image i's own generator: independent of n and of every other image."""
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(i,)))
+def _image_rngs(seed: int, i: int) -> tuple[np.random.Generator, np.random.Generator]:
+    """Image i's own (scene, backdrop) generators: independent of n and of other images.
+
+    Two streams so that the background's clutter, which draws a varying number of
+    distractors, never shifts the object: changing `clutter` keeps every scene in place.
+    """
+    scene, backdrop = np.random.SeedSequence(seed, spawn_key=(i,)).spawn(2)
+    return np.random.default_rng(scene), np.random.default_rng(backdrop)
 
 
 def _vocabulary(family: str) -> tuple[list[str], list[str], list[str]]:
@@ -469,16 +327,21 @@ def _vocabulary(family: str) -> tuple[list[str], list[str], list[str]]:
     return parts, list(CLASS_NAMES), list(_OBJECT_ATTRIBUTES)
 
 
+def _renderer(options: PartWorldOptions):
+    """The family's per-image render function and the context it needs."""
+    if options.family == "faces":
+        return _render_face, _cooccur_order(options.cooccur)
+    counts = [len(_CLASS_PARTS[c]) for c in CLASS_NAMES]
+    first_part = np.cumsum([0] + counts[:-1]).tolist()  # of each class, in part_names
+    return _render_object, dict(zip(CLASS_NAMES, first_part))
+
+
 def generate(options: PartWorldOptions, progress=None) -> ImageDataset:
     """Render `options.n` PartWorld images with their ground truth (see module docstring)."""
     _check(options)
     n, size = options.n, options.size
     part_names, class_names, attribute_names = _vocabulary(options.family)
-    if options.family == "faces":
-        render, extra = _render_face, _cooccur_order(options.cooccur)
-    else:
-        counts = [len(_CLASS_PARTS[c]) for c in CLASS_NAMES]
-        render, extra = _render_object, dict(zip(CLASS_NAMES, np.cumsum([0] + counts[:-1]).tolist()))
+    render, context = _renderer(options)
     images = np.empty((n, 3, size, size), np.float32)
     labels = np.empty(n, np.int64)
     attributes = np.zeros((n, len(attribute_names)), bool)
@@ -487,11 +350,10 @@ def generate(options: PartWorldOptions, progress=None) -> ImageDataset:
     for i in range(n):
         if progress is not None and i % 50 == 0:
             progress.step(i, n, "rendering")
-        rng = _image_rng(options.seed, i)
-        sample = render(rng, i, options, extra)
-        grain = rng.random((3, size, size), dtype=np.float32)  # sensor noise, uniform: cheap
-        sample.image += np.float32(0.07) * (grain - np.float32(0.5))
-        np.clip(sample.image, 0.0, 1.0, out=images[i])
+        scene, backdrop = _image_rngs(options.seed, i)
+        canvas = r.background(backdrop, size, options.clutter)
+        sample = render(scene, canvas, i, options, context)
+        images[i] = r.add_grain(backdrop, sample.image)
         labels[i], attributes[i] = sample.label, sample.attributes
         for j, (mask, centre) in sample.parts.items():
             masks[i, j], landmarks[i, j] = mask, centre

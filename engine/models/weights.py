@@ -42,10 +42,11 @@ def _torch_load(path: Path, trust_pickle: bool):
     try:
         return torch.load(path, map_location="cpu", weights_only=not trust_pickle)
     except pickle.UnpicklingError as exc:
-        if "Weights only load failed" in str(exc):
+        if "Unsupported global" in str(exc):  # an object to import; damaged bytes say otherwise
             raise BadInput(f"{path} holds pickled Python objects that could run code when loaded; "
                            "refused (pass --trust-pickle only if you trust its source)") from None
-        raise BadInput(f"{path} is not a readable weights file ({_first_line(exc)})") from None
+        detail = str(exc).rpartition("WeightsUnpickler error:")[2] or str(exc)
+        raise BadInput(f"{path} is not a readable weights file ({_first_line(detail)})") from None
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
         raise BadInput(f"{path} is not a readable weights file ({_first_line(exc)})") from None
 
@@ -63,7 +64,7 @@ def _unwrap(loaded, path: Path) -> dict[str, torch.Tensor]:
     raise BadInput(f"{path} holds no tensors by name (found {type(loaded).__name__})")
 
 
-def _first_line(exc: BaseException) -> str:
+def _first_line(exc: BaseException | str) -> str:
     lines = str(exc).strip().splitlines()
     return lines[0][:200] if lines else type(exc).__name__
 

@@ -1,0 +1,148 @@
+"""One table drives the same contract over every registered method (STYLE.md, after Captum).
+
+Progress monotone to 1, cancel within one step, no hooks left, save→load identical,
+same seed same result, config JSON round trip.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from engine import settings
+from engine.analysis import AnalysisRequest, ModelCache, execute, seed_everything
+from engine.data import load_data
+from engine.export import data_text
+from engine.figures import render
+from engine.jobs import CancelToken, Cancelled, Progress, run_job
+from engine.layers import pick_layers
+from engine.methods import METHODS, MethodInputs, method_for_kind
+from engine.results import load_result, save_result
+from engine_testkit import TINY_DATA, assert_same_arrays, hooks_left
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Input Tensor 0 did not already require gradients:UserWarning",
+    "ignore:Internal batch size cannot be less than:UserWarning")
+
+# (method, settings as the CLI's --set would give them): small, so each run takes well under 1 s
+CASES = [
+    ("activations", {"top_k": "2", "samples_kept": "3", "batch_size": "4"}),
+    ("baseline", {"ig_steps": "4", "batch_size": "4", "internal_batch_size": "8",
+                  "occlusion_window": "16", "occlusion_stride": "16"}),
+]
+NAMES = [name for name, _ in CASES]
+
+
+def test_the_table_covers_every_registered_method():
+    assert sorted(NAMES) == sorted(METHODS)
+
+
+def inputs_for(model, layers=None, seed=0) -> MethodInputs:
+    data = load_data(TINY_DATA)
+    return MethodInputs(model, data, pick_layers(model.module, layers), seed)
+
+
+def config_for(name, values):
+    return settings.from_strings(METHODS[name].config_cls, values)
+
+
+@pytest.mark.parametrize("name, values", CASES, ids=NAMES)
+def test_progress_is_monotone_and_ends_at_one(name, values, tiny_model):
+    reports = []
+    progress = Progress(lambda f, m: reports.append(f))
+    outcome = run_job(lambda p: METHODS[name].compute(inputs_for(tiny_model), config_for(name, values), p),
+                      progress)
+    assert outcome.ok, outcome.reason
+    assert len(reports) >= 3  # the method itself reported, not only run_job's final step
+    assert all(0.0 <= a <= b <= 1.0 for a, b in zip(reports, reports[1:]))
+    assert reports[-1] == 1.0 and progress.fraction == 1.0
+    assert hooks_left(tiny_model.module) == {}
+
+
+@pytest.mark.parametrize("name, values", CASES, ids=NAMES)
+def test_cancel_after_the_first_step(name, values, tiny_model):
+    token = CancelToken()
+    reports = []
+
+    def cancel_on_first_report(fraction, message):
+        reports.append(fraction)
+        token.cancel()
+
+    progress = Progress(cancel_on_first_report, token)
+    with pytest.raises(Cancelled):
+        METHODS[name].compute(inputs_for(tiny_model), config_for(name, values), progress)
+    assert len(reports) == 1  # the very next step raised
+    assert hooks_left(tiny_model.module) == {}
+    outcome = run_job(lambda p: METHODS[name].compute(inputs_for(tiny_model), config_for(name, values), p),
+                      Progress(token=token))
+    assert (outcome.status, outcome.reason) == ("cancelled", "cancelled by the user")
+
+
+@pytest.mark.parametrize("name, values", CASES, ids=NAMES)
+def test_no_hooks_are_left_after_a_failure(name, values, tiny_model):
+    inputs = inputs_for(tiny_model)
+    inputs.data.images = inputs.data.images[:, :, :5, :5]  # too small for three pools: forward fails
+    outcome = run_job(lambda p: METHODS[name].compute(inputs, config_for(name, values), p), Progress())
+    assert outcome.status == "failed" and outcome.reason
+    assert hooks_left(tiny_model.module) == {}
+
+
+def run_request(name, values, model_spec, seed=0, cache=None):
+    request = AnalysisRequest(name, model_spec, TINY_DATA, settings=dict(values), seed=seed,
+                              device="cpu")
+    return execute(request, Progress(), cache)
+
+
+@pytest.mark.parametrize("name, values", CASES, ids=NAMES)
+def test_save_load_from_record_to_record_is_identical(name, values, model_spec, tmp_path):
+    record = run_request(name, values, model_spec, seed=3)
+    assert (record.kind, record.method, record.seed, record.model) == \
+        (METHODS[name].kind, name, 3, model_spec)
+    assert method_for_kind(record.kind) is METHODS[name]
+    loaded = load_result(save_result(record, tmp_path / "r"))
+    again = METHODS[name].result_cls.from_record(loaded).to_record(record.model, record.data, record.seed)
+    assert_same_arrays(again.arrays, record.arrays)
+    assert again.config == record.config == json.loads(json.dumps(record.config))
+    assert again.meta == record.meta
+    assert json.dumps(again.metrics, sort_keys=True) == json.dumps(record.metrics, sort_keys=True)
+    assert record.metrics and all(np.isfinite(v) for v in record.metrics.values())
+
+
+@pytest.mark.parametrize("name, values", CASES, ids=NAMES)
+def test_same_seed_gives_identical_arrays(name, values, model_spec):
+    cache = ModelCache()
+    first = run_request(name, values, model_spec, seed=11, cache=cache)
+    seed_everything(999)  # whatever ran in between must not matter
+    second = run_request(name, values, model_spec, seed=11, cache=cache)
+    assert_same_arrays(first.arrays, second.arrays)
+    assert first.metrics == second.metrics
+
+
+@pytest.mark.parametrize("name, values", CASES, ids=NAMES)
+def test_config_json_round_trip(name, values):
+    config_cls = METHODS[name].config_cls
+    for config in (config_cls(), config_for(name, values)):
+        text = json.dumps(settings.to_dict(config))
+        assert settings.from_dict(config_cls, json.loads(text)) == config
+    described = settings.describe(config_cls)
+    assert [f["name"] for f in described] == list(settings.to_dict(config_cls()))
+    assert all(f["doc"] for f in described)
+
+
+# what the shared figure and table show for the CASES above on 6 samples, 4 filters a layer:
+# activations: 4 filters × top_k 2 samples, one row a filter; baseline: 6 samples × (image + 4 maps)
+FIGURE_GRID = {"activations": (4, 2), "baseline": (6, 5)}
+TABLE_ROWS = {"activations": 4, "baseline": 6}
+
+
+@pytest.mark.parametrize("name, values", CASES, ids=NAMES)
+def test_every_result_has_a_figure_and_a_table(name, values, model_spec):
+    assert set(FIGURE_GRID) == set(TABLE_ROWS) == set(METHODS)
+    record = run_request(name, values, model_spec)
+    rows, cols = FIGURE_GRID[name]
+    assert len(render(record).axes) == rows * cols
+    table = json.loads(data_text(record, "json"))["table"]
+    assert len(table["rows"]) == TABLE_ROWS[name]
+    assert all(len(row) == len(table["columns"]) for row in table["rows"])
+    assert len(data_text(record, "csv").splitlines()) == TABLE_ROWS[name] + 1
