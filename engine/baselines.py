@@ -33,7 +33,7 @@ def attribute(name: str, net: OnImages, images: torch.Tensor, target: torch.Tens
               layer: nn.Module, settings) -> tuple[torch.Tensor, torch.Tensor | None]:
     """(B,H,W) attribution of `target` for each image, and IG's convergence delta (else None)."""
     if name == "saliency":
-        grads = Saliency(net).attribute(images, target=target, abs=True)
+        grads = Saliency(net).attribute(images.clone().requires_grad_(), target=target, abs=True)
         return grads.amax(1), None  # Captum's own visualisation takes the channel maximum
     if name == "integrated_gradients":
         attr, delta = IntegratedGradients(net).attribute(

@@ -67,7 +67,8 @@ def tqdm_progress(token: CancelToken):
     """A `Progress` drawn as a tqdm bar on stderr, erased on exit (before the outcome is printed)."""
     from tqdm import tqdm  # noqa: PLC0415
 
-    bar = tqdm(total=1000, file=sys.stderr, leave=False, bar_format="{l_bar}{bar}| {elapsed}")
+    bar = tqdm(total=1000, file=sys.stderr, leave=False, disable=None,  # None: no bar off a terminal
+               bar_format="{l_bar}{bar}| {elapsed}")
 
     def report(fraction: float, message: str) -> None:
         bar.n = int(fraction * 1000)

@@ -9,13 +9,14 @@ from engine.models.training import TrainConfig, train
 DEMO_RECIPES = {"partworld-cnn": ("partworld-cnn", "demo:partworld?n=3000&seed=0")}
 
 
-def ensure_demo_models(progress: Progress, retrain: bool = False) -> dict[str, str]:
+def ensure_demo_models(progress: Progress, retrain: bool = False,
+                       config: TrainConfig | None = None) -> dict[str, str]:
     """name → "ok" or "trained"; a damaged shipped file is reported, not silently replaced."""
     report = {}
     for name, (arch, data_spec) in DEMO_RECIPES.items():
         folder = DEMO_MODELS[name]
         if retrain or not (folder / "weights.safetensors").is_file():
-            train(arch, data_spec, str(folder), TrainConfig(), progress)
+            train(arch, data_spec, str(folder), config or TrainConfig(), progress)
             report[name] = "trained"
         load_model(f"demo:{name}")  # raises BadInput naming what is wrong
         report.setdefault(name, "ok")

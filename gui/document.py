@@ -7,7 +7,7 @@ Events: "results" (list changed), "selection" (dict of changed fields), "jobs" (
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Callable
 
 from engine.results import ResultRecord
@@ -62,7 +62,14 @@ class Document:
         changed = {k: v for k, v in changes.items() if getattr(self.selection, k) != v}
         if changed:
             self.selection = replace(self.selection, **changed)
+            self.remember_layout(selection=asdict(self.selection))
             self._emit("selection", changed)
+
+    def remember_layout(self, **values) -> None:
+        """Store view choices (current pane, selection) in the session, saved at once."""
+        if any(self.session.layout.get(k) != v for k, v in values.items()):
+            self.session.layout.update(values)
+            self.session.save()
 
     # results -------------------------------------------------------------------------
     def record(self, result_id: str) -> ResultRecord:

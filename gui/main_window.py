@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QTabWidget
 
 from engine.analysis import AnalysisRequest
 from engine.errors import BadInput
@@ -36,6 +36,7 @@ class MainWindow(QMainWindow):
         logging.getLogger().setLevel(logging.INFO)
         self.tabs = QTabWidget()
         self.setCentralWidget(self.tabs)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
         self._connect_engine()
         self._build_actions()
         self.open(session_dir)
@@ -46,17 +47,32 @@ class MainWindow(QMainWindow):
         self.document = Document(open_session(session_dir))
         self.setWindowTitle(f"DeepScope — {session_dir}")
         self.panes = {name: cls(self.document) for name, cls in PANES.items()}
+        self.tabs.blockSignals(True)  # rebuilding the tabs is not the user choosing one
         self.tabs.clear()
         for pane in self.panes.values():
             self.tabs.addTab(pane, pane.title)
+        self.tabs.blockSignals(False)
         self._build_docks()
         self.document.subscribe(self._on_document)
         for warning in self.document.session.warnings:
             log.warning(warning)
             self.statusBar().showMessage(warning)
-        done = [e for e in self.document.session.results if e.status == "done"]
-        if done:
-            self.document.select(result=done[-1].id)
+        self._restore_layout()
+
+    def _restore_layout(self) -> None:
+        """Reselect what was selected when the session was last saved (else the newest result)."""
+        session = self.document.session
+        saved = dict(session.layout.get("selection") or {})
+        done = {e.id for e in session.results if e.status == "done"}
+        if saved.get("result") not in done:
+            saved = {"result": max(done, key=lambda i: session.entry(i).created)} if done else {}
+        saved["points"] = tuple(saved.get("points", ()))
+        if saved.get("result"):
+            self.document.select(result=saved.pop("result"))
+            self.document.select(**saved)
+        pane = self.panes.get(session.layout.get("pane", ""))
+        if pane is not None:
+            self.tabs.setCurrentWidget(pane)
 
     def _build_docks(self) -> None:
         for dock in self.findChildren(QDockWidget):
@@ -129,15 +145,32 @@ class MainWindow(QMainWindow):
             self.show_result(payload["result"])
 
     def show_result(self, result_id: str) -> None:
-        try:
-            record = self.document.record(result_id)
-        except BadInput as exc:
-            log.error("cannot open result %s: %s", result_id, exc)
-            self.statusBar().showMessage(str(exc))
+        record = self._record_or_none(result_id)
+        if record is None:
             return
         pane = self.panes[pane_for_kind(record.kind)]
         pane.show_result(record)
         self.tabs.setCurrentWidget(pane)
+
+    def _on_tab_changed(self, index: int) -> None:
+        """Remember the pane, and let it show the selected result if it can."""
+        names = list(self.panes)
+        if not 0 <= index < len(names):
+            return
+        self.document.remember_layout(pane=names[index])
+        pane, selected = self.panes[names[index]], self.document.selection.result
+        record = self._record_or_none(selected) if selected else None
+        if record is not None and record.kind in pane.kinds and pane.record is not record:
+            pane.show_result(record)
+
+    def _record_or_none(self, result_id: str):
+        """The record, or None with a one-line message when its folder is damaged."""
+        try:
+            return self.document.record(result_id)
+        except BadInput as exc:
+            log.error("cannot open result %s: %s", result_id, exc)
+            self.statusBar().showMessage(str(exc))
+            return None
 
     def current_pane(self):
         return self.tabs.currentWidget()
@@ -168,7 +201,8 @@ class MainWindow(QMainWindow):
             else:
                 export_record(pane.record, fmt, path, dpi, **pane.figure_options())
         except BadInput as exc:
-            QMessageBox.warning(self, "Export failed", str(exc))
+            log.error("export failed: %s", exc)
+            self.statusBar().showMessage(f"export failed: {exc}")
             return False
         self.statusBar().showMessage(f"exported {path}")
         return True

@@ -6,7 +6,7 @@ from matplotlib.figure import Figure
 
 
 def grid_figure(rows: int, cols: int, cell: float = 1.3, title: str = "") -> tuple[Figure, np.ndarray]:
-    figure = Figure(figsize=(cols * cell + 0.4, rows * cell + (0.5 if title else 0.1)))
+    figure = Figure(figsize=(cols * cell + 0.4, rows * cell + (0.4 if title else 0.1)), layout="constrained")
     axes = np.atleast_2d(figure.subplots(rows, cols, squeeze=False))
     for ax in axes.ravel():
         ax.set_axis_off()

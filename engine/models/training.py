@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -15,9 +16,11 @@ import torch.nn.functional as F
 from engine.data import load_data
 from engine.errors import BadInput
 from engine.jobs import Progress
-from engine.models import build_arch
+from engine.models import RESOURCES, build_arch
 from engine.models.model_dir import save_model_dir
 from engine.settings import setting, to_dict
+
+PROJECT_ROOT = RESOURCES.parent
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,10 @@ def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 12
 
 
 def reproduce_command(arch: str, data_spec: str, out_dir: str, config: TrainConfig) -> str:
+    """The `deepscope train` line that makes this model again (project paths made relative)."""
+    out = Path(out_dir).resolve()
+    if out.is_relative_to(PROJECT_ROOT):
+        out_dir = str(out.relative_to(PROJECT_ROOT))
     defaults = TrainConfig()
     sets = " ".join(f"--set {k}={v}" for k, v in to_dict(config).items()
                     if v != to_dict(defaults)[k])

@@ -142,9 +142,18 @@ class ActivationMapsPane(QWidget):
             self.document.select(layer=self.state.layer, filter=filt, sample=sample)
 
     def _on_document(self, event: str, payload) -> None:
-        if event == "selection" and self.record is not None and "filter" in payload:
-            if payload["filter"] != self.state.filter and self.document.selection.layer == self.state.layer:
-                self.set_state(filter=payload["filter"])
+        """Follow the shared selection's layer and filter when they belong to this result."""
+        if event != "selection" or self.record is None:
+            return
+        selection = self.document.selection
+        if selection.layer not in self.record.meta["layers"]:
+            return
+        filt = selection.filter if selection.filter is not None else self.state.filter
+        if (selection.layer, filt) != (self.state.layer, self.state.filter):
+            self.layer_box.blockSignals(True)
+            self.layer_box.setCurrentText(selection.layer)
+            self.layer_box.blockSignals(False)
+            self.set_state(layer=selection.layer, filter=filt)
 
     def strongest_filter(self, layer: str) -> int:
         """The filter shown first: the largest mean peak response (as the figure orders them)."""

@@ -66,6 +66,7 @@ def test_export_writes_figure_and_numbers(shown, tmp_path):
     assert window.export(SNAPSHOT, str(tmp_path / "pane.png"), 100)
     assert (tmp_path / "pane.png").read_bytes()[:4] == b"\x89PNG"
     assert not window.export("pdf", str(tmp_path / "missing-folder" / "f.pdf"), 100)
+    assert "missing-folder does not exist" in window.statusBar().currentMessage()
 
 
 def test_session_is_saved_and_reopens(qtbot, shown, tmp_path):
@@ -115,3 +116,45 @@ def test_screenshot_command_renders_the_window(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "gui.app", "open", str(tmp_path / "nowhere")],
                          env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "not a session folder" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_reopening_restores_the_selected_filter_and_pane(qtbot, shown):
+    window, pane = shown
+    from gui.main_window import MainWindow  # noqa: PLC0415
+
+    pane.layer_box.setCurrentText("conv4")
+    click_view_point(qtbot, pane.grid_view, pane.grid_box, pane.cell_centre(sample=2, filt=40))
+    window.tabs.setCurrentWidget(window.panes["figure"])
+    assert window.panes["figure"].record is pane.record  # the figure view follows the selection
+    again = MainWindow(str(window.document.session.folder))
+    qtbot.addWidget(again)
+    restored = again.panes["activation_maps"].state
+    assert (restored.layer, restored.filter) == ("conv4", 40)
+    assert again.document.selection.sample == 2
+    assert again.current_pane() is again.panes["figure"]
+    again.close()
+
+
+def test_run_dialog_builds_the_request_from_the_method_config(qtbot, window):
+    from gui.dialogs import RunDialog  # noqa: PLC0415
+
+    dialog = RunDialog(window.document.session, window)
+    qtbot.addWidget(dialog)
+    dialog.method_box.setCurrentText("baseline")
+    assert set(dialog.setting_edits) >= {"methods", "ig_steps", "internal_batch_size", "target"}
+    assert dialog.setting_edits["ig_steps"].toolTip().startswith("Integrated Gradients path steps")
+    dialog.setting_edits["ig_steps"].setText("4")
+    dialog.setting_edits["methods"].setText("saliency,grad_cam")
+    dialog.data_box.setCurrentText("demo:partworld?n=4&seed=2")
+    dialog.layers_edit.setText("conv5")
+    request = dialog.request()
+    assert request.settings == {"ig_steps": "4", "methods": "saliency,grad_cam"}
+    assert (request.method, request.layers, request.model) == ("baseline", ["conv5"], "demo:partworld-cnn")
+    job_id = window.run(request)
+    wait_job(qtbot, window, job_id)
+    assert window.document.jobs[job_id].status == "done"
+    figure_pane = window.panes["figure"]
+    assert window.current_pane() is figure_pane
+    assert sorted(k for k in figure_pane.record.arrays if k.startswith("attribution/")) == [
+        "attribution/grad_cam", "attribution/saliency"]
+    assert not figure_pane.image.pixmap().isNull() and figure_pane.image.pixmap().width() > 300
