@@ -4,11 +4,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import uuid
 from pathlib import Path
 
 from engine.errors import BadInput, choices
+from engine.files import write_atomically
 from engine.figures import FIGURE_FORMATS, render, save_figure
 from engine.results import ResultRecord, load_result
 from engine.tables import table
@@ -24,16 +23,10 @@ def export_record(record: ResultRecord, fmt: str, out: str | Path, dpi: int = 15
     out = Path(out)
     if not out.parent.is_dir():
         raise BadInput(f"cannot write {out}: folder {out.parent} does not exist")
-    tmp = out.with_name(f".{out.name}.tmp-{uuid.uuid4().hex[:8]}")
-    try:
-        if fmt in FIGURE_FORMATS:
-            save_figure(render(record, **options), tmp, fmt, dpi)
-        else:
-            tmp.write_text(data_text(record, fmt))
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
+    if fmt in FIGURE_FORMATS:
+        figure = render(record, **options)
+        return write_atomically(out, lambda tmp: save_figure(figure, tmp, fmt, dpi))
+    return write_atomically(out, lambda tmp: tmp.write_text(data_text(record, fmt)))
 
 
 def data_text(record: ResultRecord, fmt: str) -> str:

@@ -6,7 +6,6 @@ what is saved, listed in sessions, exported and shown. Loaders are versioned: an
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import platform
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import BadInput
+from engine.files import read_json, write_json
 
 SCHEMA_VERSION = 1
 RESULT_JSON = "result.json"
@@ -87,7 +87,7 @@ def save_result(record: ResultRecord, folder: str | os.PathLike) -> Path:
     temp.mkdir()
     try:
         header = record.header()
-        (temp / RESULT_JSON).write_text(json.dumps(header, indent=2, allow_nan=False))
+        write_json(temp / RESULT_JSON, header)
         np.savez_compressed(temp / ARRAYS_NPZ, **{k: np.asarray(v) for k, v in record.arrays.items()})
         replace_folder(temp, folder)
     finally:
@@ -109,12 +109,7 @@ def replace_folder(new: Path, target: Path) -> None:
 def read_header(folder: str | os.PathLike) -> dict:
     """`result.json` of a result folder, upgraded to the current schema."""
     path = Path(folder) / RESULT_JSON
-    if not path.is_file():
-        raise BadInput(f"{folder} is not a result folder (no {RESULT_JSON})")
-    try:
-        header = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadInput(f"{path} is damaged ({exc.msg if hasattr(exc, 'msg') else exc})") from None
+    header = read_json(path, f"{folder} is not a result folder (no {RESULT_JSON})")
     if not isinstance(header, dict) or not {"kind", "method"} <= header.keys():
         raise BadInput(f"{path} is damaged (no 'kind' and 'method' of a result)")
     return _upgrade(header, path)

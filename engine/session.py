@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from engine.errors import BadInput
+from engine.files import write_json
 from engine.results import ResultRecord, load_result, read_header, save_result
 
 SESSION_JSON = "session.json"
@@ -88,13 +89,7 @@ class Session:
 
     def save(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / SESSION_JSON
-        tmp = path.with_name(f".{SESSION_JSON}.tmp-{uuid.uuid4().hex[:8]}")
-        try:
-            tmp.write_text(json.dumps(self.to_json(), indent=2))
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_json(self.folder / SESSION_JSON, self.to_json())
 
 
 def new_id(method: str) -> str:
