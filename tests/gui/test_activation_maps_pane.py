@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from gui.panes._imaging import lut, overlay
 from gui_testkit import click_view_point, small_request, wait_job
@@ -158,3 +159,15 @@ def test_run_dialog_builds_the_request_from_the_method_config(qtbot, window):
     assert sorted(k for k in figure_pane.record.arrays if k.startswith("attribution/")) == [
         "attribution/grad_cam", "attribution/saliency"]
     assert not figure_pane.image.pixmap().isNull() and figure_pane.image.pixmap().width() > 300
+
+
+def test_clicking_a_result_in_the_session_tree_opens_it(qtbot, shown):
+    window, pane = shown
+    second = window.run(small_request(n=8, layers=["conv3"]))
+    wait_job(qtbot, window, second)
+    assert pane.record.meta["layers"] == ["conv3"]
+    first_item = window.session_tree.result_items()[0]
+    rect = window.session_tree.visualItemRect(first_item)
+    qtbot.mouseClick(window.session_tree.viewport(), Qt.LeftButton, pos=rect.center())
+    assert window.document.selection.result == window.document.session.results[0].id
+    assert pane.record.meta["layers"] == ["conv4", "conv5"] and pane.layer_box.currentText() == "conv5"
