@@ -74,10 +74,24 @@ def execute(request: AnalysisRequest, progress: Progress, cache: ModelCache | No
     model = cache.get(request.model, request.weights, request.trust_pickle, device)
     model2 = cache.get(request.model2, "", request.trust_pickle, device) if method.needs_model2 else None
     data = load_data(request.data, model.input_size, progress.child(0.0, 0.1))
+    check_input(model, data)
     inputs = MethodInputs(model, data, pick_layers(model.module, request.layers), request.seed, model2)
     seed_everything(request.seed)
     result = method.compute(inputs, config, progress.child(0.1, 1.0))
     return result.to_record(request.model, request.data, request.seed)
+
+
+def check_input(model: LoadedModel, data) -> None:
+    """One sample through the network first: a shape it cannot take is bad input, said at once."""
+    if data.kind != "image" or not len(data):
+        return
+    try:
+        with torch.no_grad():
+            model.module(model.prepare(data.images[:1]))
+    except RuntimeError as exc:
+        reason = str(exc).strip().splitlines()[0][:160]
+        raise BadInput(f"inputs of shape {tuple(data.images.shape[1:])} from {data.spec} do not fit "
+                       f"{model.spec} ({reason})") from None
 
 
 def run_analysis(request: AnalysisRequest, progress: Progress,

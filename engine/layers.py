@@ -65,17 +65,32 @@ def hooked(model: nn.Module, layers: list[str], store: dict, stop_after: str | N
             handle.remove()
 
 
-def capture(model: nn.Module, inputs: torch.Tensor, layers: list[str],
-            truncate: bool = True) -> dict[str, torch.Tensor]:
-    """Activations of `layers` for `inputs` (no gradient); stops at the deepest one if asked."""
+def forward_to(model: nn.Module, inputs: torch.Tensor, layers: list[str]) -> dict[str, torch.Tensor]:
+    """Outputs of `layers`, running the network only up to the deepest of them.
+
+    Autograd follows the caller's mode: under `no_grad` it records nothing, otherwise the
+    features stay differentiable (perturbation methods optimise through them).
+    """
     store: dict[str, torch.Tensor] = {}
     order = [n for n, _ in model.named_modules()]
-    deepest = max(layers, key=order.index) if truncate else None
-    with torch.no_grad(), hooked(model, layers, store, stop_after=deepest):
+    deepest = max(layers, key=order.index)
+    with hooked(model, layers, store, stop_after=deepest):
         try:
             model(inputs)
         except _StopForward:
             pass
+    return {name: store[name] for name in layers}
+
+
+def capture(model: nn.Module, inputs: torch.Tensor, layers: list[str],
+            truncate: bool = True) -> dict[str, torch.Tensor]:
+    """Activations of `layers` for `inputs` (no gradient); stops at the deepest one if asked."""
+    if truncate:
+        with torch.no_grad():
+            return {k: v.detach() for k, v in forward_to(model, inputs, layers).items()}
+    store: dict[str, torch.Tensor] = {}
+    with torch.no_grad(), hooked(model, layers, store):
+        model(inputs)
     return {name: store[name].detach() for name in layers}
 
 

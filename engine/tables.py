@@ -28,11 +28,35 @@ def attribution_table(record: ResultRecord) -> tuple[list[str], list[list]]:
     return header, rows
 
 
+def information_table(record: ResultRecord) -> tuple[list[str], list[list]]:
+    """One row per sample and layer: its entropy summary and calibration."""
+    a = record.arrays
+    header = ["sample", "layer", "mean_entropy", "fg_entropy", "bg_entropy", "ratio", "calibrated"]
+    rows = []
+    for layer in record.meta["layers"]:
+        entropy, chosen = a[f"entropy/{layer}"], a[f"chosen/{layer}"]
+        for i, name in enumerate(record.meta["sample_names"]):
+            fg, bg = _regions(a, entropy[i], i)
+            rows.append([name, layer, float(entropy[i].mean()), fg, bg,
+                         float(a[f"ratio_trace/{layer}"][i, chosen[i]]), int(a[f"calibrated_rows/{layer}"][i])])
+    return header, rows
+
+
+def _regions(arrays: dict, entropy: np.ndarray, i: int) -> tuple:
+    if "foreground_cells" not in arrays:
+        return None, None
+    on_object = arrays["foreground_cells"][i] >= 0.5
+    fg = float(entropy[on_object].mean()) if on_object.any() else None
+    bg = float(entropy[~on_object].mean()) if (~on_object).any() else None
+    return fg, bg
+
+
 def metrics_table(record: ResultRecord) -> tuple[list[str], list[list]]:
     return ["metric", "value"], [[k, v] for k, v in sorted(record.metrics.items())]
 
 
-TABLES = {"activations": activations_table, "attribution": attribution_table}
+TABLES = {"activations": activations_table, "attribution": attribution_table,
+          "information": information_table}
 
 
 def table(record: ResultRecord) -> tuple[list[str], list[list]]:

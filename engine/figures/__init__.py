@@ -9,10 +9,11 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from engine.errors import BadInput, choices
-from engine.figures import activations, attribution
+from engine.figures import activations, attribution, information
 from engine.results import ResultRecord
 
-RENDERERS = {"activations": activations.render, "attribution": attribution.render}
+RENDERERS = {"activations": activations.render, "attribution": attribution.render,
+             "information": information.render}
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
 

@@ -30,6 +30,8 @@ CASES = [
     ("activations", {"top_k": "2", "samples_kept": "3", "batch_size": "4"}),
     ("baseline", {"ig_steps": "4", "batch_size": "4", "internal_batch_size": "8",
                   "occlusion_window": "16", "occlusion_stride": "16"}),
+    ("information", {"grid": "4", "iterations": "4", "draws": "2", "eval_draws": "2", "eval_every": "2",
+                     "batch_size": "4"}),
 ]
 NAMES = [name for name, _ in CASES]
 
@@ -132,8 +134,10 @@ def test_config_json_round_trip(name, values):
 
 # what the shared figure and table show for the CASES above on 6 samples, 4 filters a layer:
 # activations: 4 filters × top_k 2 samples, one row a filter; baseline: 6 samples × (image + 4 maps)
-FIGURE_GRID = {"activations": (4, 2), "baseline": (6, 5)}
-TABLE_ROWS = {"activations": 4, "baseline": 6}
+# information: 4 samples × (image + 1 layer), its colour bar and the foreground/background curve
+FIGURE_GRID = {"activations": (4, 2), "baseline": (6, 5), "information": (4, 2)}
+FIGURE_EXTRA_AXES = {"information": 2}
+TABLE_ROWS = {"activations": 4, "baseline": 6, "information": 6}
 
 
 @pytest.mark.parametrize("name, values", CASES, ids=NAMES)
@@ -141,7 +145,7 @@ def test_every_result_has_a_figure_and_a_table(name, values, model_spec):
     assert set(FIGURE_GRID) == set(TABLE_ROWS) == set(METHODS)
     record = run_request(name, values, model_spec)
     rows, cols = FIGURE_GRID[name]
-    assert len(render(record).axes) == rows * cols
+    assert len(render(record).axes) == rows * cols + FIGURE_EXTRA_AXES.get(name, 0)
     table = json.loads(data_text(record, "json"))["table"]
     assert len(table["rows"]) == TABLE_ROWS[name]
     assert all(len(row) == len(table["columns"]) for row in table["rows"])

@@ -1,0 +1,68 @@
+"""Figure of an `information` result: entropy maps of each layer on one colour scale, and the
+foreground/background entropy curve over layers (spec: information §3.10)."""
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from engine.figures._common import overlay, show_image
+
+
+def shared_limits(record, layers) -> tuple[float, float]:
+    """One colour scale for every layer shown: the 2nd–98th percentile of their entropies."""
+    values = np.concatenate([record.arrays[f"entropy/{l}"].ravel() for l in layers])
+    lo, hi = np.percentile(values, [2, 98])
+    return float(lo), float(hi if hi > lo else lo + 1)
+
+
+def region_curve(record, layers) -> tuple[list, list]:
+    """Mean entropy per unit on foreground cells and on the rest, per layer."""
+    on_object = record.arrays["foreground_cells"] >= 0.5
+    fg = [float(record.arrays[f"entropy/{l}"][on_object].mean()) for l in layers]
+    bg = [float(record.arrays[f"entropy/{l}"][~on_object].mean()) for l in layers]
+    return fg, bg
+
+
+def render(record, layers=None, samples=None, count: int = 4, cmap: str = "inferno"):
+    a, layers = record.arrays, list(layers or record.meta["layers"])
+    samples = list(samples) if samples is not None else list(range(min(count, len(a["images"]))))
+    curve = "foreground_cells" in a
+    cols = len(layers) + 1
+    figure = Figure(figsize=(1.5 * cols + 1.0, 1.5 * len(samples) + (2.0 if curve else 0.3)),
+                    layout="constrained")
+    grid = figure.add_gridspec(len(samples) + (1 if curve else 0), cols,
+                               height_ratios=[1] * len(samples) + ([1.3] if curve else []))
+    limits = shared_limits(record, layers)
+    image_axes = _draw_maps(figure, grid, record, layers, samples, limits, cmap)
+    figure.colorbar(image_axes[-1].images[-1], ax=image_axes, shrink=0.6, label="entropy per cell (nats)")
+    if curve:
+        _draw_curve(figure.add_subplot(grid[-1, :]), record, layers)
+    coarse = " · coarse budget" if record.meta.get("coarse") else ""
+    figure.suptitle(f"input information discarded, D/D_ref = {record.meta.get('tau')}{coarse}", fontsize=9)
+    return figure
+
+
+def _draw_maps(figure: Figure, grid, record, layers, samples, limits, cmap) -> list:
+    a, axes = record.arrays, []
+    for row, i in enumerate(samples):
+        ax = figure.add_subplot(grid[row, 0])
+        show_image(ax, a["images"][i])
+        ax.set_axis_off()
+        for col, layer in enumerate(layers, start=1):
+            ax = figure.add_subplot(grid[row, col])
+            overlay(ax, a["images"][i], a[f"entropy/{layer}"][i], cmap, limits, alpha=0.75)
+            ax.set_axis_off()
+            flag = "" if a[f"calibrated_rows/{layer}"][i] else " (uncalibrated)"
+            if row == 0 or flag:
+                ax.set_title(f"{layer}{flag}", fontsize=7, color="crimson" if flag else "black")
+            axes.append(ax)
+    return axes
+
+
+def _draw_curve(ax, record, layers) -> None:
+    fg, bg = region_curve(record, layers)
+    ax.plot(layers, fg, "o-", label="foreground")
+    ax.plot(layers, bg, "s-", label="background")
+    ax.set_ylabel("mean entropy per cell (nats)", fontsize=7)
+    ax.tick_params(labelsize=7)
+    ax.legend(fontsize=7)

@@ -1,0 +1,207 @@
+"""The Gaussian-perturbation entropy (GPE) engine: one optimiser for cells, tokens, points.
+
+spec: information §1 (shared primitive) and engineering-notes §7. For every row — one
+(layer, sample) pair — find per-unit σ so that the layer's feature of x + σ·ε stays
+close to its clean feature while the input entropy Σ_i d_i log σ_i is as large as possible:
+
+    L(θ) = D(σ)/D_ref − λ · mean_i θ_i,      θ = log σ clamped to [log σ_min, log σ_max]
+
+Rows are independent (eval-mode network, per-row λ, Adam keeps per-element statistics),
+so every layer and sample is optimised in one batch of S·L·B noisy inputs per step, from
+one forward pass that stops at the deepest chosen layer. Iterates are judged on a fixed
+bank of evaluation noise, never on the training draws (§1.5).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from engine.jobs import Progress
+from engine.methods.information._units import entropy
+
+
+@dataclass(frozen=True)
+class GPESettings:
+    """The optimiser's knobs; `InformationConfig` documents each and gives the defaults."""
+
+    mode: str                   # "paper": fixed λ, iterate nearest τ; "constrained": λ tuned to τ
+    tau: float                  # target relative distortion D/D_ref
+    lam: float                  # λ (the start value in constrained mode)
+    sigma0: float               # reference noise of D_ref
+    sigma_max: float            # the cap an ignored unit reaches
+    draws: int                  # S, training noise draws a step
+    eval_draws: int             # the fixed evaluation bank
+    iterations: int
+    lr: float                   # Adam on log σ, cosine-decayed to a tenth
+    eval_every: int
+    dual_lr: float              # constrained mode: step of log λ toward D/D_ref = τ
+    tolerance: float            # calibrated when |D/D_ref − τ| ≤ tolerance·τ
+    rectify: bool               # ReLU on both features before the distortion (Ma)
+    seed: int = 0
+    sigma_min: float = 1e-4
+
+
+@dataclass
+class GPEProblem:
+    """clean: (B, *input) model-ready inputs; features: inputs → {layer: features}, differentiable.
+
+    feature_weights: per layer, weights broadcastable to one sample's flattened feature
+    (Guan's 1/r_j²), with D_ref = 1; None → Ma's reference normaliser at σ ≡ σ0.
+    """
+
+    clean: torch.Tensor
+    layers: list[str]
+    features: Callable[[torch.Tensor], dict]
+    units: object
+    feature_weights: dict | None = None
+
+
+@dataclass
+class GPEOutcome:
+    """All tensors are (L, B, ...) in the order of `problem.layers`; E evaluation points."""
+
+    log_sigma: torch.Tensor      # (L, B, *unit) at the chosen iterate
+    entropy: torch.Tensor        # (L, B, *unit) nats
+    ratio_trace: torch.Tensor    # (L, B, E) D/D_ref on the evaluation bank
+    lambda_trace: torch.Tensor   # (L, B, E)
+    eval_iterations: list        # (E,) iteration numbers of the evaluation points
+    chosen: torch.Tensor         # (L, B) index into the evaluation points
+    chosen_ratio: torch.Tensor   # (L, B)
+    calibrated: torch.Tensor     # (L, B) bool
+    reference: torch.Tensor      # (L, B) D_ref
+
+
+class _Distortion:
+    """D(σ) per row from a batch of noisy inputs laid out as (S, L, B, *input)."""
+
+    def __init__(self, problem: GPEProblem, settings: GPESettings) -> None:
+        self.problem, self.rectify = problem, settings.rectify
+        with torch.no_grad():
+            clean = problem.features(problem.clean)
+        self.clean = {l: self._flat(clean[l], problem.clean.shape[0]) for l in problem.layers}
+        for layer, value in self.clean.items():
+            bad = (~torch.isfinite(value)).any(1).nonzero().flatten().tolist()
+            if bad:
+                raise FloatingPointError(f"clean features of layer {layer} are NaN/Inf for sample(s) {bad}")
+
+    def _flat(self, value: torch.Tensor, rows: int) -> torch.Tensor:
+        value = value.float().reshape(rows, -1)
+        return value.relu() if self.rectify else value
+
+    def __call__(self, noisy: torch.Tensor) -> torch.Tensor:
+        """noisy: (S, L, B, *input) → D: (L, B), mean over draws and feature elements."""
+        s, n_layers, b = noisy.shape[:3]
+        feats = self.problem.features(noisy.reshape(s * n_layers * b, *noisy.shape[3:]))
+        rows = []
+        for index, layer in enumerate(self.problem.layers):
+            f = self._flat(feats[layer], s * n_layers * b).reshape(s, n_layers, b, -1)[:, index]
+            squared = (f - self.clean[layer]) ** 2
+            weights = (self.problem.feature_weights or {}).get(layer)
+            rows.append((squared * weights if weights is not None else squared).mean(-1).mean(0))
+        return torch.stack(rows)
+
+
+def _noisy(clean: torch.Tensor, sigma_rows: torch.Tensor, noise: torch.Tensor, units) -> torch.Tensor:
+    """x + σ·ε for every row: clean (B, *in), sigma_rows (L, B, *unit), noise (S, L|1, B, *in)."""
+    n_layers, b = sigma_rows.shape[:2]
+    scale = units.expand(sigma_rows.reshape(n_layers * b, *sigma_rows.shape[2:]))
+    scale = scale.reshape(1, n_layers, b, *scale.shape[1:])
+    return clean[None, None] + scale * noise
+
+
+def optimise(problem: GPEProblem, settings: GPESettings, progress: Progress) -> GPEOutcome:
+    clean, units, n_layers = problem.clean, problem.units, len(problem.layers)
+    device, b = clean.device, clean.shape[0]
+    distortion = _Distortion(problem, settings)
+    bank = torch.randn((settings.eval_draws, 1, *clean.shape), device=device,
+                       generator=torch.Generator(device).manual_seed(settings.seed + 1))
+    lo, hi = math.log(settings.sigma_min), math.log(settings.sigma_max)
+    theta = torch.full((n_layers, b, *units.unit_shape), math.log(settings.sigma0), device=device)
+    with torch.no_grad():
+        reference = (distortion(_noisy(clean, theta.exp(), bank, units)) if problem.feature_weights is None
+                     else torch.ones(n_layers, b, device=device))
+    _check_reference(reference, problem.layers)
+    trace = _optimise_rows(problem, settings, distortion, bank, reference, theta, (lo, hi), progress)
+    return _choose(trace, settings, reference, units)
+
+
+def _check_reference(reference: torch.Tensor, layers: list[str]) -> None:
+    for index, layer in enumerate(layers):
+        if not torch.isfinite(reference[index]).all() or (reference[index] <= 0).any():
+            raise FloatingPointError(f"layer {layer} does not change under the reference noise "
+                                     "(D_ref is zero or NaN): nothing to calibrate against")
+
+
+def _optimise_rows(problem, settings, distortion, bank, reference, theta, clamp, progress) -> dict:
+    clean, units = problem.clean, problem.units
+    generator = torch.Generator(clean.device).manual_seed(settings.seed)
+    theta = theta.clone().requires_grad_(True)
+    log_lam = torch.full(reference.shape, math.log(settings.lam), device=clean.device)
+    optimizer = torch.optim.Adam([theta], lr=settings.lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, settings.iterations, settings.lr / 10)
+    unit_axes = tuple(range(2, theta.dim()))
+    trace = {"ratio": [], "lambda": [], "theta": [], "iteration": []}
+    for t in range(settings.iterations + 1):
+        if t % settings.eval_every == 0 or t == settings.iterations:
+            _evaluate(trace, t, distortion, clean, theta, bank, reference, log_lam, units)
+        if t == settings.iterations:
+            break
+        progress.step(t, settings.iterations, f"σ step {t}/{settings.iterations}")
+        noise = torch.randn((settings.draws, *theta.shape[:2], *clean.shape[1:]),
+                            device=clean.device, generator=generator)
+        ratio = distortion(_noisy(clean, theta.exp(), noise, units)) / reference
+        loss = (ratio - log_lam.exp() * theta.mean(unit_axes)).sum()
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"the distortion turned NaN/Inf at iteration {t} "
+                                     f"(layers {', '.join(problem.layers)})")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward(inputs=[theta])
+        optimizer.step()
+        schedule.step()
+        with torch.no_grad():
+            theta.clamp_(*clamp)
+            if settings.mode == "constrained":  # dual ascent: too little distortion → larger λ;
+                decay = schedule.get_last_lr()[0] / settings.lr  # its step shrinks with Adam's, so λ settles
+                log_lam += settings.dual_lr * decay * (settings.tau - ratio.detach()) / settings.tau
+                log_lam.clamp_(math.log(1e-3), math.log(1e4))
+    return trace
+
+
+def _evaluate(trace, t, distortion, clean, theta, bank, reference, log_lam, units) -> None:
+    with torch.no_grad():
+        ratio = distortion(_noisy(clean, theta.exp(), bank, units)) / reference
+    trace["ratio"].append(ratio)
+    trace["lambda"].append(log_lam.exp().clone())
+    trace["theta"].append(theta.detach().clone())
+    trace["iteration"].append(t)
+
+
+def _choose(trace: dict, settings: GPESettings, reference: torch.Tensor, units) -> GPEOutcome:
+    """Per row, the reported iterate. Constrained mode: the last, where λ has been tuned to τ.
+    Paper mode: the iterate with D/D_ref nearest τ on the bank — [ours] the latest of those
+    within the tolerance when there are any, so a path that converges at τ reports its end.
+    """
+    ratios = torch.stack(trace["ratio"], -1)                      # (L, B, E)
+    gap = (ratios - settings.tau).abs()
+    e = gap.shape[-1]
+    if settings.mode == "paper":
+        order = torch.arange(e, device=gap.device).expand_as(gap)
+        within = gap <= settings.tolerance * settings.tau
+        nearest = (e - 1) - gap.flip(-1).argmin(-1)
+        latest_within = torch.where(within, order, -1).amax(-1)
+        chosen = torch.where(within.any(-1), latest_within, nearest)
+    else:
+        chosen = torch.full(gap.shape[:2], e - 1, device=gap.device)
+    thetas = torch.stack(trace["theta"], 2)                       # (L, B, E, *unit)
+    index = chosen.reshape(*chosen.shape, 1, *([1] * (thetas.dim() - 3)))
+    log_sigma = thetas.gather(2, index.expand(*chosen.shape, 1, *thetas.shape[3:])).squeeze(2)
+    chosen_ratio = ratios.gather(-1, chosen[..., None]).squeeze(-1)
+    return GPEOutcome(
+        log_sigma=log_sigma, entropy=entropy(log_sigma, units.dims), ratio_trace=ratios,
+        lambda_trace=torch.stack(trace["lambda"], -1), eval_iterations=trace["iteration"],
+        chosen=chosen, chosen_ratio=chosen_ratio,
+        calibrated=(chosen_ratio - settings.tau).abs() <= settings.tolerance * settings.tau,
+        reference=reference)

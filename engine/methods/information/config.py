@@ -1,0 +1,42 @@
+"""Settings of the `information` method (spec: information §1.5, §3.5; CPU-sized defaults [ours])."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.methods.information._gpe import GPESettings
+from engine.settings import setting
+
+CALIBRATIONS = ("constrained", "paper")
+MEASURES = ("discarding",)
+
+
+@dataclass(frozen=True)
+class InformationConfig:
+    mode: str = setting("discarding", "what is measured: the input information a layer uses", options=MEASURES)
+    calibration: str = setting("constrained", "constrained: λ tuned per row until D/D_ref = τ; "
+                               "paper: fixed λ, the iterate nearest τ", options=CALIBRATIONS)
+    tau: float = setting(1.5, "target relative distortion D/D_ref, the same for every layer and network")
+    lam: float = setting(3.0, "λ of the log-σ term (start value when constrained); 2τ puts a linear map's optimum at τ")
+    grid: int = setting(12, "σ grid side over the image (12 on 96 px: 8×8-pixel cells)", "cells")
+    sigma0: float = setting(0.01, "reference noise that defines D_ref, in model-input units")
+    sigma_max: float = setting(1.0, "σ cap: a unit the layer ignores ends here", "input units")
+    draws: int = setting(8, "noise draws a step (S)", "draws")
+    eval_draws: int = setting(16, "fixed evaluation-noise bank that judges iterates", "draws")
+    iterations: int = setting(150, "optimisation steps", "steps")
+    lr: float = setting(0.05, "Adam step on log σ, cosine-decayed to a tenth")
+    eval_every: int = setting(10, "steps between evaluations on the bank", "steps")
+    dual_lr: float = setting(0.05, "constrained: step of log λ toward τ")
+    tolerance: float = setting(0.05, "calibrated when |D/D_ref − τ| ≤ tolerance·τ")
+    rectify: bool = setting(True, "ReLU on clean and noisy features before the distortion (Ma)")
+    batch_size: int = setting(4, "samples optimised together (each with every chosen layer)", "samples")
+
+    def gpe(self, seed: int) -> GPESettings:
+        return GPESettings(mode=self.calibration, tau=self.tau, lam=self.lam, sigma0=self.sigma0,
+                           sigma_max=self.sigma_max, draws=self.draws, eval_draws=self.eval_draws,
+                           iterations=self.iterations, lr=self.lr, eval_every=self.eval_every,
+                           dual_lr=self.dual_lr, tolerance=self.tolerance, rectify=self.rectify, seed=seed)
+
+    @property
+    def coarse(self) -> bool:
+        """Below the spec's image budget (100–300 steps × ≥ 8 draws): label results coarse."""
+        return self.iterations < 100 or self.draws < 8

@@ -1,0 +1,82 @@
+"""The result of `information`: σ and entropy per unit, per layer and sample, with calibration."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.results import ResultRecord
+from engine.settings import to_dict
+
+KIND = "information"
+PER_LAYER = ("sigma", "entropy", "ratio_trace", "lambda_trace", "chosen", "calibrated_rows", "reference")
+
+
+@dataclass
+class InformationResult:
+    """Per layer (dicts keyed by layer), B samples, units on a g×g grid, E evaluation points.
+
+    sigma, entropy:   (B, g, g) σ and H_i = d_i(½ log 2πe + log σ_i) nats at the reported iterate
+    ratio_trace:      (B, E) D/D_ref on the evaluation bank; lambda_trace (B, E)
+    chosen:           (B,) index of the reported evaluation point; calibrated_rows (B,) bool
+    reference:        (B,) D_ref
+    foreground_cells: (B, g, g) share of each cell on the object, or None without masks
+    """
+
+    config: object
+    layers: list
+    images: np.ndarray
+    sigma: dict
+    entropy: dict
+    ratio_trace: dict
+    lambda_trace: dict
+    chosen: dict
+    calibrated_rows: dict
+    reference: dict
+    eval_iterations: list
+    unit_dims: np.ndarray
+    sample_names: list
+    foreground_cells: np.ndarray | None = None
+
+    def region_means(self, layer: str) -> tuple[float, float]:
+        """Mean entropy per unit over foreground cells (≥ half on the object) and the rest."""
+        on_object = self.foreground_cells >= 0.5
+        h = self.entropy[layer]
+        return float(h[on_object].mean()), float(h[~on_object].mean())
+
+    def metrics(self) -> dict:
+        out = {}
+        for layer in self.layers:
+            out[f"mean_entropy/{layer}"] = float(self.entropy[layer].mean())
+            out[f"calibrated/{layer}"] = float(bool(self.calibrated_rows[layer].all()))
+            out[f"ratio/{layer}"] = float(np.take_along_axis(
+                self.ratio_trace[layer], self.chosen[layer][:, None], 1).mean())
+            if self.foreground_cells is not None:
+                fg, bg = self.region_means(layer)
+                out[f"fg_entropy/{layer}"], out[f"bg_entropy/{layer}"] = fg, bg
+                out[f"bg_minus_fg/{layer}"] = bg - fg
+        return out
+
+    def to_record(self, model: str, data: str, seed: int) -> ResultRecord:
+        arrays = {"images": self.images, "unit_dims": self.unit_dims,
+                  "eval_iterations": np.asarray(self.eval_iterations)}
+        for name in PER_LAYER:
+            arrays.update({f"{name}/{layer}": getattr(self, name)[layer] for layer in self.layers})
+        if self.foreground_cells is not None:
+            arrays["foreground_cells"] = self.foreground_cells
+        meta = {"layers": self.layers, "sample_names": self.sample_names, "units": "image_cells",
+                "coarse": self.config.coarse, "tau": self.config.tau}
+        return ResultRecord(KIND, "information", to_dict(self.config), model, data, seed,
+                            metrics=self.metrics(), arrays=arrays, meta=meta)
+
+    @classmethod
+    def from_record(cls, record: ResultRecord) -> "InformationResult":
+        from engine.methods.information.config import InformationConfig  # noqa: PLC0415
+        from engine.settings import from_dict  # noqa: PLC0415
+
+        layers, a = record.meta["layers"], record.arrays
+        per_layer = {name: {layer: a[f"{name}/{layer}"] for layer in layers} for name in PER_LAYER}
+        return cls(from_dict(InformationConfig, record.config), layers, a["images"],
+                   eval_iterations=a["eval_iterations"].tolist(), unit_dims=a["unit_dims"],
+                   sample_names=record.meta["sample_names"],
+                   foreground_cells=a.get("foreground_cells"), **per_layer)

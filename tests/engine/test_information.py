@@ -1,0 +1,171 @@
+"""`information` known answers (spec: information §1.4; verification T1–T7, T18)."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from engine.jobs import Progress
+from engine.methods import MethodInputs
+from engine.methods.information import InformationConfig, compute
+from engine.methods.information._gpe import GPEProblem, optimise
+from engine.methods.information._units import ImageCells, TokenRows
+from engine.models import LoadedModel
+from engine_testkit import hooks_left, images_dataset
+
+TAU, SIGMA0 = 1.5, 0.01
+ACCURATE = dict(iterations=300, draws=64, eval_draws=256, rectify=False)
+
+
+def settings(calibration: str, **changes):
+    config = dataclasses.replace(InformationConfig(), calibration=calibration, **{**ACCURATE, **changes})
+    return config.gpe(seed=0)
+
+
+def closed_form(energy: torch.Tensor) -> torch.Tensor:
+    """Fixed-distortion optimum of a linear map: σ_i² = τ·δ²·Σ_k‖A_k‖² / (n·‖A_i‖²) (§1.4)."""
+    return torch.sqrt(TAU * SIGMA0**2 * energy.sum() / (energy.numel() * energy))
+
+
+def linear_cells(c=3, h=8, w=8, grid=4, outputs=20, seed=0):
+    """f(x) = A·vec(x) whose cells have energies spread over two orders of magnitude."""
+    torch.manual_seed(seed)
+    units = ImageCells((c, h, w), grid)
+    spread = torch.exp(torch.randn(grid, grid))
+    weights = torch.randn(outputs, c, h, w) * units.expand(spread[None])[0]
+    cell = h // grid
+    energy = (weights**2).sum((0, 1)).reshape(grid, cell, grid, cell).sum((1, 3))
+    return units, weights, energy
+
+
+@pytest.mark.parametrize("calibration", ["constrained", "paper"])
+def test_linear_map_on_image_cells_gives_the_closed_form(calibration):
+    units, weights, energy = linear_cells()
+    x = torch.rand(2, 3, 8, 8)
+    problem = GPEProblem(x, ["lin"], lambda v: {"lin": torch.einsum("mchw,bchw->bm", weights, v)}, units)
+    outcome = optimise(problem, settings(calibration), Progress())
+    sigma = outcome.log_sigma.exp()[0]
+    assert torch.allclose(sigma, closed_form(energy).expand_as(sigma), rtol=0.05)
+    assert outcome.calibrated.all()
+    # entropy of a cell: d_i(½ log 2πe + log σ_i), here d_i = 2·2 pixels × 3 channels
+    assert torch.allclose(outcome.entropy, 12 * (0.5 * np.log(2 * np.pi * np.e) + outcome.log_sigma))
+
+
+@pytest.mark.parametrize("calibration", ["constrained", "paper"])
+def test_linear_map_on_token_rows_gives_the_closed_form(calibration):
+    torch.manual_seed(1)
+    n, width = 6, 5
+    weights = torch.randn(n, 8, width) * torch.exp(torch.randn(n))[:, None, None]  # W_i: 8 × K
+    x = torch.randn(3, n, width)
+    problem = GPEProblem(x, ["phi"], lambda v: {"phi": torch.einsum("imk,bik->bm", weights, v)},
+                         TokenRows(n, width))
+    outcome = optimise(problem, settings(calibration), Progress())
+    energy = (weights**2).sum((1, 2))
+    sigma = outcome.log_sigma.exp()[0]
+    assert torch.allclose(sigma, closed_form(energy).expand_as(sigma), rtol=0.05)
+
+
+class LeftHalfNet(nn.Module):
+    """A conv net that sees only the left half of its input (verification T6)."""
+
+    layer_names = ("conv",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(2)
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+
+    def forward(self, x):
+        mask = torch.zeros_like(x)
+        mask[..., : x.shape[-1] // 2] = 1
+        return self.conv(x * mask).mean((2, 3))
+
+
+def run_method(module, images, layers, **changes):
+    model = LoadedModel(module.eval(), "test:net", "net")
+    config = dataclasses.replace(InformationConfig(), **changes)
+    result = compute(MethodInputs(model, images_dataset(images), layers), config, Progress())
+    assert hooks_left(module) == {}
+    return result
+
+
+def test_ignored_half_of_the_image_reaches_the_sigma_cap():
+    images = np.random.default_rng(0).random((2, 3, 16, 16), dtype=np.float32)
+    result = run_method(LeftHalfNet(), images, ["conv"], grid=4, iterations=120, draws=4,
+                        eval_draws=8, lr=0.1, batch_size=2)
+    sigma = result.sigma["conv"]
+    assert np.allclose(sigma[:, :, 2:], 1.0)            # σ_max: the right half is discarded
+    assert sigma[:, :, :2].max() < 0.2                   # the left half is used
+    assert result.calibrated_rows["conv"].all()
+
+
+class ConvFeatures(nn.Module):
+    layer_names = ("conv",)
+
+    def __init__(self, scale: float = 1.0, duplicate: bool = False) -> None:
+        super().__init__()
+        torch.manual_seed(3)
+        self.conv = nn.Conv2d(3, 6, 3, padding=1)
+        self.scale, self.duplicate = scale, duplicate
+
+    def forward(self, x):
+        features = self.conv(x) * self.scale
+        return torch.cat([features, features], 1) if self.duplicate else features
+
+
+@pytest.mark.parametrize("variant", [dict(scale=10.0), dict(duplicate=True)], ids=["scaled", "duplicated"])
+def test_rescaled_or_duplicated_features_give_the_same_entropy(variant):
+    images = np.random.default_rng(4).random((2, 3, 12, 12), dtype=np.float32)
+    quick = dict(grid=3, iterations=40, draws=4, eval_draws=4, batch_size=2)
+
+    def wrapped(**kw):
+        net = ConvFeatures(**kw)
+        holder = nn.Sequential()
+        holder.add_module("conv", net)  # the hook sits on the scaled/duplicated output
+        holder.layer_names = ("conv",)
+        return holder
+
+    plain = run_method(wrapped(), images, ["conv"], **quick).entropy["conv"]
+    changed = run_method(wrapped(**variant), images, ["conv"], **quick).entropy["conv"]
+    np.testing.assert_allclose(changed, plain, rtol=1e-3)
+
+
+def test_a_budget_too_small_to_reach_tau_is_flagged_not_hidden():
+    images = np.random.default_rng(5).random((1, 3, 12, 12), dtype=np.float32)
+    result = run_method(ConvFeatures(), images, ["conv"], grid=3, iterations=2, draws=2, eval_draws=2,
+                        eval_every=1, batch_size=1)
+    assert not result.calibrated_rows["conv"].any()
+    assert result.metrics()["calibrated/conv"] == 0.0 and result.config.coarse
+
+
+class NaNNet(nn.Module):
+    layer_names = ("conv",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 2, 1)
+        with torch.no_grad():
+            self.conv.bias.fill_(float("nan"))
+
+    def forward(self, x):
+        return self.conv(x)
+
+
+def test_features_that_turn_nan_fail_the_job_and_say_where():
+    images = np.zeros((2, 3, 8, 8), np.float32)
+    with pytest.raises(FloatingPointError, match=r"layer conv .*sample\(s\) \[0, 1\]"):
+        run_method(NaNNet(), images, ["conv"], grid=2, iterations=2, draws=2, eval_draws=2)
+
+
+def test_inputs_of_a_shape_the_network_cannot_take_are_bad_input():
+    from engine.analysis import check_input  # noqa: PLC0415
+    from engine.errors import BadInput  # noqa: PLC0415
+
+    module = nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 2))
+    model = LoadedModel(module.eval(), "test:flat", "flat")
+    check_input(model, images_dataset(np.zeros((2, 3, 8, 8), np.float32)))
+    with pytest.raises(BadInput, match=r"inputs of shape \(3, 16, 16\) .* do not fit test:flat"):
+        check_input(model, images_dataset(np.zeros((2, 3, 16, 16), np.float32)))
