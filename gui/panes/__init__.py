@@ -1,8 +1,10 @@
 """One module a view; the registry says which pane shows which result kind."""
 from gui.panes.activation_maps import ActivationMapsPane
+from gui.panes.entropy_heatmaps import EntropyHeatmapsPane
 from gui.panes.figure_view import FigurePane
 
-PANES = {"activation_maps": ActivationMapsPane, "figure": FigurePane}
+PANES = {"activation_maps": ActivationMapsPane, "entropy_heatmaps": EntropyHeatmapsPane,
+         "figure": FigurePane}
 
 
 def pane_for_kind(kind: str) -> str:

@@ -169,3 +169,19 @@ def test_inputs_of_a_shape_the_network_cannot_take_are_bad_input():
     check_input(model, images_dataset(np.zeros((2, 3, 8, 8), np.float32)))
     with pytest.raises(BadInput, match=r"inputs of shape \(3, 16, 16\) .* do not fit test:flat"):
         check_input(model, images_dataset(np.zeros((2, 3, 16, 16), np.float32)))
+
+
+@pytest.mark.slow
+def test_partworld_background_minus_foreground_entropy_grows_with_depth():
+    """Ma et al. report that layers discard background more than foreground, increasingly
+    with depth. Measured on the demo CNN (n=4, 60 steps, data seeds 1–3, conv1…conv5):
+    bg − fg = 14/31/94/137/157, 19/53/117/160/190 and 30/50/109/149/184 nats, monotone in
+    every seed. This test checks one more seed (n=3, seed 4: −18, −2, 42 at conv1/3/5 —
+    growing, though not positive before conv5)."""
+    from engine.analysis import AnalysisRequest, execute  # noqa: PLC0415
+
+    request = AnalysisRequest("information", "demo:partworld-cnn", "demo:partworld?n=3&seed=4",
+                              ["conv1", "conv3", "conv5"], {"iterations": "60"}, seed=4)
+    metrics = execute(request, Progress()).metrics
+    gaps = [metrics[f"bg_minus_fg/{layer}"] for layer in ("conv1", "conv3", "conv5")]
+    assert gaps[0] < gaps[1] < gaps[2], gaps
