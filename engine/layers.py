@@ -82,6 +82,47 @@ def forward_to(model: nn.Module, inputs: torch.Tensor, layers: list[str]) -> dic
     return {name: store[name] for name in layers}
 
 
+def forward_by_rows(model: nn.Module, inputs: torch.Tensor, layers: list[str],
+                    row_layer: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Each input row needs one layer's output: a row leaves the forward pass at its layer.
+
+    `row_layer[r]` indexes `layers`. At each chosen layer (in execution order) the hook keeps
+    the output of the rows that end there and passes on only the others, so a row costs
+    the network up to its own layer (spec: information §3.7, "truncated forward per layer
+    group"). Slicing the batch is safe where the layer's output feeds the rest of the
+    network alone (a Sequential, a ResNet stage); elsewhere the forward raises and the
+    caller falls back to `forward_to`. Returns, per layer, its rows in their input order.
+    """
+    modules = dict(model.named_modules())
+    alive = [row_layer]
+    store: dict[str, torch.Tensor] = {}
+
+    def make_hook(index: int, name: str):
+        def hook(_module, _inputs, output):
+            if not isinstance(output, torch.Tensor):
+                raise RuntimeError(f"layer {name} returns {type(output).__name__}, not one tensor")
+            leaving = alive[0] == index
+            store[name] = output[leaving]
+            alive[0] = alive[0][~leaving]
+            if not len(alive[0]):
+                raise _StopForward
+            return output[~leaving]
+        return hook
+
+    handles = [modules[name].register_forward_hook(make_hook(i, name)) for i, name in enumerate(layers)]
+    try:
+        model(inputs)
+    except _StopForward:
+        pass
+    finally:
+        for handle in handles:
+            handle.remove()
+    missing = [name for name in layers if name not in store]
+    if missing:
+        raise RuntimeError(f"layers {', '.join(missing)} did not run in the forward pass")
+    return store
+
+
 def capture(model: nn.Module, inputs: torch.Tensor, layers: list[str],
             truncate: bool = True) -> dict[str, torch.Tensor]:
     """Activations of `layers` for `inputs` (no gradient); stops at the deepest one if asked."""

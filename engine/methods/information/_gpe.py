@@ -13,6 +13,7 @@ bank of evaluation noise, never on the training draws (§1.5).
 """
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -21,6 +22,8 @@ import torch
 
 from engine.jobs import Progress
 from engine.methods.information._units import entropy
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class GPEProblem:
 
     feature_weights: per layer, weights broadcastable to one sample's flattened feature
     (Guan's 1/r_j²), with D_ref = 1; None → Ma's reference normaliser at σ ≡ σ0.
+    row_features: (inputs, row_layer) → {layer: features of the rows whose layer it is},
+    so each row runs the network only up to its own layer; None → `features` for all.
     """
 
     clean: torch.Tensor
@@ -57,6 +62,7 @@ class GPEProblem:
     features: Callable[[torch.Tensor], dict]
     units: object
     feature_weights: dict | None = None
+    row_features: Callable | None = None
 
 
 @dataclass
@@ -93,15 +99,29 @@ class _Distortion:
 
     def __call__(self, noisy: torch.Tensor) -> torch.Tensor:
         """noisy: (S, L, B, *input) → D: (L, B), mean over draws and feature elements."""
-        s, n_layers, b = noisy.shape[:3]
-        feats = self.problem.features(noisy.reshape(s * n_layers * b, *noisy.shape[3:]))
+        own = self._own_rows(noisy)
         rows = []
-        for index, layer in enumerate(self.problem.layers):
-            f = self._flat(feats[layer], s * n_layers * b).reshape(s, n_layers, b, -1)[:, index]
-            squared = (f - self.clean[layer]) ** 2
+        for layer in self.problem.layers:
+            squared = (own[layer] - self.clean[layer]) ** 2
             weights = (self.problem.feature_weights or {}).get(layer)
             rows.append((squared * weights if weights is not None else squared).mean(-1).mean(0))
         return torch.stack(rows)
+
+    def _own_rows(self, noisy: torch.Tensor) -> dict:
+        """Per layer, (S, B, M) features of the noisy rows that belong to that layer."""
+        s, n_layers, b = noisy.shape[:3]
+        flat = noisy.reshape(s * n_layers * b, *noisy.shape[3:])
+        if self.problem.row_features is not None:
+            row_layer = torch.arange(n_layers, device=noisy.device).view(1, -1, 1).expand(s, n_layers, b)
+            try:
+                feats = self.problem.row_features(flat, row_layer.reshape(-1))
+                return {l: self._flat(feats[l], s * b).reshape(s, b, -1) for l in self.problem.layers}
+            except RuntimeError as exc:  # e.g. a skip connection across a chosen layer
+                log.info("rows cannot leave the network early (%s); running every row to the end", exc)
+                self.problem.row_features = None
+        feats = self.problem.features(flat)
+        return {l: self._flat(feats[l], s * n_layers * b).reshape(s, n_layers, b, -1)[:, i]
+                for i, l in enumerate(self.problem.layers)}
 
 
 def _noisy(clean: torch.Tensor, sigma_rows: torch.Tensor, noise: torch.Tensor, units) -> torch.Tensor:

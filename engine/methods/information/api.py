@@ -10,7 +10,7 @@ import torch
 
 from engine.errors import BadInput
 from engine.jobs import Progress
-from engine.layers import forward_to
+from engine.layers import forward_by_rows, forward_to
 from engine.methods.base import MethodInputs
 from engine.methods.information._gpe import GPEOutcome, GPEProblem, optimise
 from engine.methods.information._units import ImageCells
@@ -27,7 +27,8 @@ def compute(inputs: MethodInputs, config: InformationConfig, progress: Progress)
     n, step = len(data), config.batch_size
     for start in range(0, n, step):
         clean = model.prepare(data.images[start:start + step])
-        problem = GPEProblem(clean, inputs.layers, lambda x: forward_to(model.module, x, inputs.layers), units)
+        problem = GPEProblem(clean, inputs.layers, lambda x: forward_to(model.module, x, inputs.layers), units,
+                             row_features=lambda x, rows: forward_by_rows(model.module, x, inputs.layers, rows))
         chunk = progress.child(start / n, min(start + step, n) / n)
         outcome = optimise(problem, config.gpe(inputs.seed + start), chunk)
         _collect(parts, outcome)
