@@ -185,3 +185,28 @@ def test_partworld_background_minus_foreground_entropy_grows_with_depth():
     metrics = execute(request, Progress()).metrics
     gaps = [metrics[f"bg_minus_fg/{layer}"] for layer in ("conv1", "conv3", "conv5")]
     assert gaps[0] < gaps[1] < gaps[2], gaps
+
+
+class ResidualNet(nn.Module):
+    """A chosen layer inside a skip connection: rows cannot leave the batch there."""
+
+    layer_names = ("inner", "outer")
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(6)
+        self.inner = nn.Conv2d(3, 3, 3, padding=1)
+        self.outer = nn.Conv2d(3, 4, 3, padding=1)
+
+    def forward(self, x):
+        return self.outer(x + self.inner(x)).mean((2, 3))
+
+
+def test_layers_inside_skip_connections_fall_back_to_one_full_forward(caplog):
+    images = np.random.default_rng(7).random((2, 3, 8, 8), dtype=np.float32)
+    quick = dict(grid=2, iterations=4, draws=2, eval_draws=2, eval_every=2, batch_size=2)
+    with caplog.at_level("INFO"):
+        result = run_method(ResidualNet(), images, ["inner", "outer"], **quick)
+    assert "running every row to the end" in caplog.text
+    assert result.entropy["inner"].shape == result.entropy["outer"].shape == (2, 2, 2)
+    assert np.isfinite(result.entropy["outer"]).all()

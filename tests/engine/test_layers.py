@@ -136,3 +136,36 @@ def test_cache_replacing_a_key_counts_its_bytes_once_and_skips_oversized_values(
     cache.put(("b",), value)
     assert cache.get(("b",)) is value and cache.get(("a",)) is not None
     assert cache.bytes == 1000
+
+
+def test_rows_leaving_at_their_layer_get_the_same_features_as_a_full_forward():
+    from engine.layers import forward_by_rows, forward_to  # noqa: PLC0415
+    from engine.models.partworld_cnn import build  # noqa: PLC0415
+
+    torch.manual_seed(0)
+    net = build(widths=(4, 4, 4, 4, 4)).eval()
+    x = torch.rand(6, 3, 32, 32)
+    layers = ["conv2", "conv5", "conv1"]
+    row_layer = torch.tensor([0, 1, 2, 1, 0, 2])
+    with torch.no_grad():
+        full = forward_to(net, x, layers)
+        own = forward_by_rows(net, x, layers, row_layer)
+    for index, layer in enumerate(layers):
+        torch.testing.assert_close(own[layer], full[layer][row_layer == index])
+    assert all(not m._forward_hooks for m in net.modules())
+
+
+def test_rows_cannot_leave_inside_a_skip_connection_and_it_says_so():
+    from engine.layers import forward_by_rows  # noqa: PLC0415
+
+    class Residual(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = nn.Conv2d(3, 3, 3, padding=1)
+            self.outer = nn.Conv2d(3, 3, 3, padding=1)
+
+        def forward(self, x):
+            return self.outer(x + self.inner(x))
+
+    with pytest.raises(RuntimeError):
+        forward_by_rows(Residual(), torch.rand(4, 3, 8, 8), ["inner", "outer"], torch.tensor([0, 1, 0, 1]))
