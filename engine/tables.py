@@ -43,9 +43,9 @@ def information_table(record: ResultRecord) -> tuple[list[str], list[list]]:
 
 
 def _regions(arrays: dict, entropy: np.ndarray, i: int) -> tuple:
-    if "foreground_cells" not in arrays:
+    if "foreground_share" not in arrays:
         return None, None
-    on_object = arrays["foreground_cells"][i] >= 0.5
+    on_object = arrays["foreground_share"][i] >= 0.5
     fg = float(entropy[on_object].mean()) if on_object.any() else None
     bg = float(entropy[~on_object].mean()) if (~on_object).any() else None
     return fg, bg

@@ -17,7 +17,7 @@ def shared_limits(record, layers) -> tuple[float, float]:
 
 def region_curve(record, layers) -> tuple[list, list]:
     """Mean entropy per unit on foreground cells and on the rest, per layer."""
-    on_object = record.arrays["foreground_cells"] >= 0.5
+    on_object = record.arrays["foreground_share"] >= 0.5
     fg = [float(record.arrays[f"entropy/{l}"][on_object].mean()) for l in layers]
     bg = [float(record.arrays[f"entropy/{l}"][~on_object].mean()) for l in layers]
     return fg, bg
@@ -26,7 +26,7 @@ def region_curve(record, layers) -> tuple[list, list]:
 def render(record, layers=None, samples=None, count: int = 4, cmap: str = "inferno"):
     a, layers = record.arrays, list(layers or record.meta["layers"])
     samples = list(samples) if samples is not None else list(range(min(count, len(a["images"]))))
-    curve = "foreground_cells" in a
+    curve = "foreground_share" in a
     cols = len(layers) + 1
     figure = Figure(figsize=(1.5 * cols + 1.0, 1.5 * len(samples) + (2.0 if curve else 0.3)),
                     layout="constrained")
@@ -34,11 +34,14 @@ def render(record, layers=None, samples=None, count: int = 4, cmap: str = "infer
                                height_ratios=[1] * len(samples) + ([1.3] if curve else []))
     limits = shared_limits(record, layers)
     image_axes = _draw_maps(figure, grid, record, layers, samples, limits, cmap)
-    figure.colorbar(image_axes[-1].images[-1], ax=image_axes, shrink=0.6, label="entropy per cell (nats)")
+    unit = "per pixel dimension" if record.meta.get("mode") == "reconstruction" else "per cell"
+    figure.colorbar(image_axes[-1].images[-1], ax=image_axes, shrink=0.6, label=f"entropy {unit} (nats)")
     if curve:
         _draw_curve(figure.add_subplot(grid[-1, :]), record, layers)
     coarse = " · coarse budget" if record.meta.get("coarse") else ""
-    figure.suptitle(f"input information discarded, D/D_ref = {record.meta.get('tau')}{coarse}", fontsize=9)
+    what = ("uncertainty of the input rebuilt from each layer" if record.meta.get("mode") == "reconstruction"
+            else "input information discarded")
+    figure.suptitle(f"{what}, D/D_ref = {record.meta.get('tau')}{coarse}", fontsize=9)
     return figure
 
 

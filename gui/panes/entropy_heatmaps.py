@@ -150,7 +150,7 @@ class EntropyHeatmapsPane(QWidget):
     def _render_curve(self) -> None:
         self.curve.clear()
         for index, record in enumerate(self.shown_records()):
-            if "foreground_cells" not in record.arrays:
+            if "foreground_share" not in record.arrays:
                 continue
             layers = record.meta["layers"]
             fg, bg = region_curve(record, layers)
@@ -187,10 +187,11 @@ class EntropyHeatmapsPane(QWidget):
         i, px, py = self.state.sample, int(x), int(y)
         if record.kind == "attribution":
             return f"{layer} · pixel ({py}, {px}) · attribution {record.arrays[f'attribution/{layer}'][i, py, px]:.4g}"
-        g = record.arrays[f"entropy/{layer}"].shape[-1]
-        r, c = py * g // h, px * g // w
-        sigma, entropy = record.arrays[f"sigma/{layer}"][i, r, c], record.arrays[f"entropy/{layer}"][i, r, c]
-        return f"{record.model} · {layer} · cell ({r}, {c}) · σ = {sigma:.4g} · H = {entropy:.1f} nats"
+        sigma, entropy = record.arrays[f"sigma/{layer}"][i], record.arrays[f"entropy/{layer}"][i]
+        r, c = py * sigma.shape[0] // h, px * sigma.shape[1] // w
+        er, ec = py * entropy.shape[0] // h, px * entropy.shape[1] // w  # RU maps are per pixel
+        return (f"{record.model} · {layer} · cell ({r}, {c}) · σ = {sigma[r, c]:.4g} · "
+                f"H = {entropy[er, ec]:.1f} nats")
 
     # export --------------------------------------------------------------------------
     def figure_options(self) -> dict:

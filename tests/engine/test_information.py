@@ -210,3 +210,47 @@ def test_layers_inside_skip_connections_fall_back_to_one_full_forward(caplog):
     assert "running every row to the end" in caplog.text
     assert result.entropy["inner"].shape == result.entropy["outer"].shape == (2, 2, 2)
     assert np.isfinite(result.entropy["outer"]).all()
+
+
+def test_reconstruction_through_an_exact_inverse_is_the_input_noise():
+    """Verification T8: f invertible, g its exact inverse → dev = σ·ε, so the RU map is
+    ½·(log 2πe σ² + E[log χ²₁]) = ½·(log 2πe σ² − 1.27) up to the draws' noise."""
+    from engine.methods.information._reconstruction import ReconstructionPenalty  # noqa: PLC0415
+
+    torch.manual_seed(8)
+    x = torch.rand(1, 3, 8, 8)
+    units = ImageCells((3, 8, 8), 2)
+    identity = lambda v: {"id": v}  # noqa: E731
+    penalty = ReconstructionPenalty({"id": nn.Identity()}, x, ["id"], {"id": (3, 8, 8)})
+    problem = GPEProblem(x, ["id"], identity, units, penalty=penalty)
+    config = dataclasses.replace(InformationConfig(), mode="reconstruction", iterations=20, draws=4,
+                                 eval_draws=512, eval_every=5, rectify=False)
+    outcome = optimise(problem, config.gpe(0), Progress())
+    sigma = units.expand(outcome.log_sigma.exp()[0])[:, 0]          # (B, H, W) σ of each pixel
+    expected = 0.5 * (torch.log(2 * np.pi * np.e * sigma**2) - 1.27)
+    ru = 0.5 * outcome.maps[0]
+    assert torch.allclose(ru.mean(), expected.mean(), atol=0.05)
+    assert (ru - expected).abs().max() < 0.25
+
+
+def test_reconstruction_mode_gives_per_pixel_maps_and_region_summaries():
+    from engine.analysis import AnalysisRequest, execute  # noqa: PLC0415
+
+    request = AnalysisRequest("information", "demo:partworld-cnn", "demo:partworld?n=2&seed=3",
+                              ["conv3", "conv5"], {"mode": "reconstruction", "iterations": "4", "draws": "2",
+                                                   "eval_draws": "2", "eval_every": "2", "decoder_epochs": "1"})
+    record = execute(request, Progress())
+    assert record.arrays["entropy/conv5"].shape == (2, 96, 96)
+    assert record.arrays["sigma/conv5"].shape == (2, 12, 12)
+    assert record.meta["mode"] == "reconstruction" and record.meta["calibration"] == "paper"
+    assert {"fg_entropy/conv3", "bg_entropy/conv5", "calibrated/conv5"} <= set(record.metrics)
+
+
+def test_reconstruction_from_a_vector_layer_is_bad_input():
+    from engine.analysis import AnalysisRequest, execute  # noqa: PLC0415
+    from engine.errors import BadInput  # noqa: PLC0415
+
+    request = AnalysisRequest("information", "demo:partworld-cnn", "demo:partworld?n=2", ["fc"],
+                              {"mode": "reconstruction", "iterations": "2", "decoder_epochs": "1"})
+    with pytest.raises(BadInput, match="mode=reconstruction: reconstruction needs spatial feature maps"):
+        execute(request, Progress())

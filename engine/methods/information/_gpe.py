@@ -63,6 +63,19 @@ class GPEProblem:
     units: object
     feature_weights: dict | None = None
     row_features: Callable | None = None
+    penalty: object = None  # None → LogSigmaPenalty (information discarding)
+
+
+class LogSigmaPenalty:
+    """The entropy term of information discarding: mean_i log σ_i per row (spec §1.2)."""
+
+    grows = False  # λ stays fixed along the path (paper mode)
+
+    def __call__(self, theta: torch.Tensor, own: dict) -> torch.Tensor:
+        return theta.mean(tuple(range(2, theta.dim())))
+
+    def maps(self, own: dict):
+        return None
 
 
 @dataclass
@@ -78,6 +91,7 @@ class GPEOutcome:
     chosen_ratio: torch.Tensor   # (L, B)
     calibrated: torch.Tensor     # (L, B) bool
     reference: torch.Tensor      # (L, B) D_ref
+    maps: torch.Tensor | None = None  # (L, B, ...) the penalty's own map at the chosen iterate
 
 
 class _Distortion:
@@ -97,15 +111,16 @@ class _Distortion:
         value = value.float().reshape(rows, -1)
         return value.relu() if self.rectify else value
 
-    def __call__(self, noisy: torch.Tensor) -> torch.Tensor:
-        """noisy: (S, L, B, *input) → D: (L, B), mean over draws and feature elements."""
+    def __call__(self, noisy: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        """noisy: (S, L, B, *input) → D: (L, B), mean over draws and feature elements, and the
+        rows' own (rectified) features, (S, B, M) per layer, for a penalty that needs them."""
         own = self._own_rows(noisy)
         rows = []
         for layer in self.problem.layers:
             squared = (own[layer] - self.clean[layer]) ** 2
             weights = (self.problem.feature_weights or {}).get(layer)
             rows.append((squared * weights if weights is not None else squared).mean(-1).mean(0))
-        return torch.stack(rows)
+        return torch.stack(rows), own
 
     def _own_rows(self, noisy: torch.Tensor) -> dict:
         """Per layer, (S, B, M) features of the noisy rows that belong to that layer."""
@@ -140,8 +155,9 @@ def optimise(problem: GPEProblem, settings: GPESettings, progress: Progress) -> 
                        generator=torch.Generator(device).manual_seed(settings.seed + 1))
     lo, hi = math.log(settings.sigma_min), math.log(settings.sigma_max)
     theta = torch.full((n_layers, b, *units.unit_shape), math.log(settings.sigma0), device=device)
+    problem.penalty = problem.penalty or LogSigmaPenalty()
     with torch.no_grad():
-        reference = (distortion(_noisy(clean, theta.exp(), bank, units)) if problem.feature_weights is None
+        reference = (distortion(_noisy(clean, theta.exp(), bank, units))[0] if problem.feature_weights is None
                      else torch.ones(n_layers, b, device=device))
     _check_reference(reference, problem.layers)
     trace = _optimise_rows(problem, settings, distortion, bank, reference, theta, (lo, hi), progress)
@@ -162,18 +178,20 @@ def _optimise_rows(problem, settings, distortion, bank, reference, theta, clamp,
     log_lam = torch.full(reference.shape, math.log(settings.lam), device=clean.device)
     optimizer = torch.optim.Adam([theta], lr=settings.lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, settings.iterations, settings.lr / 10)
-    unit_axes = tuple(range(2, theta.dim()))
-    trace = {"ratio": [], "lambda": [], "theta": [], "iteration": []}
+    penalty = problem.penalty
+    trace = {"ratio": [], "lambda": [], "theta": [], "iteration": [], "maps": []}
     for t in range(settings.iterations + 1):
         if t % settings.eval_every == 0 or t == settings.iterations:
-            _evaluate(trace, t, distortion, clean, theta, bank, reference, log_lam, units)
+            _evaluate(trace, t, distortion, clean, theta, bank, reference, log_lam, problem)
         if t == settings.iterations:
             break
         progress.step(t, settings.iterations, f"σ step {t}/{settings.iterations}")
         noise = torch.randn((settings.draws, *theta.shape[:2], *clean.shape[1:]),
                             device=clean.device, generator=generator)
-        ratio = distortion(_noisy(clean, theta.exp(), noise, units)) / reference
-        loss = (ratio - log_lam.exp() * theta.mean(unit_axes)).sum()
+        distorted, own = distortion(_noisy(clean, theta.exp(), noise, units))
+        ratio = distorted / reference
+        growth = math.exp(t / settings.iterations) if penalty.grows else 1.0  # Ma's λ_y e^{t/T}
+        loss = (ratio - growth * log_lam.exp() * penalty(theta, own)).sum()
         if not torch.isfinite(loss):
             raise FloatingPointError(f"the distortion turned NaN/Inf at iteration {t} "
                                      f"(layers {', '.join(problem.layers)})")
@@ -186,14 +204,17 @@ def _optimise_rows(problem, settings, distortion, bank, reference, theta, clamp,
             if settings.mode == "constrained":  # dual ascent: too little distortion → larger λ;
                 decay = schedule.get_last_lr()[0] / settings.lr  # its step shrinks with Adam's, so λ settles
                 log_lam += settings.dual_lr * decay * (settings.tau - ratio.detach()) / settings.tau
-                log_lam.clamp_(math.log(1e-3), math.log(1e4))
+                log_lam.clamp_(math.log(1e-3), math.log(1e8))
     return trace
 
 
-def _evaluate(trace, t, distortion, clean, theta, bank, reference, log_lam, units) -> None:
+def _evaluate(trace, t, distortion, clean, theta, bank, reference, log_lam, problem) -> None:
     with torch.no_grad():
-        ratio = distortion(_noisy(clean, theta.exp(), bank, units)) / reference
-    trace["ratio"].append(ratio)
+        distorted, own = distortion(_noisy(clean, theta.exp(), bank, problem.units))
+        maps = problem.penalty.maps(own)
+    if maps is not None:
+        trace["maps"].append(maps)
+    trace["ratio"].append(distorted / reference)
     trace["lambda"].append(log_lam.exp().clone())
     trace["theta"].append(theta.detach().clone())
     trace["iteration"].append(t)
@@ -215,13 +236,19 @@ def _choose(trace: dict, settings: GPESettings, reference: torch.Tensor, units) 
         chosen = torch.where(within.any(-1), latest_within, nearest)
     else:
         chosen = torch.full(gap.shape[:2], e - 1, device=gap.device)
-    thetas = torch.stack(trace["theta"], 2)                       # (L, B, E, *unit)
-    index = chosen.reshape(*chosen.shape, 1, *([1] * (thetas.dim() - 3)))
-    log_sigma = thetas.gather(2, index.expand(*chosen.shape, 1, *thetas.shape[3:])).squeeze(2)
+    log_sigma = _at_chosen(trace["theta"], chosen)
     chosen_ratio = ratios.gather(-1, chosen[..., None]).squeeze(-1)
+    maps = _at_chosen(trace["maps"], chosen) if trace["maps"] else None
     return GPEOutcome(
         log_sigma=log_sigma, entropy=entropy(log_sigma, units.dims), ratio_trace=ratios,
         lambda_trace=torch.stack(trace["lambda"], -1), eval_iterations=trace["iteration"],
         chosen=chosen, chosen_ratio=chosen_ratio,
         calibrated=(chosen_ratio - settings.tau).abs() <= settings.tolerance * settings.tau,
-        reference=reference)
+        reference=reference, maps=maps)
+
+
+def _at_chosen(snapshots: list, chosen: torch.Tensor) -> torch.Tensor:
+    """From E snapshots of (L, B, ...) tensors, each row's snapshot at its chosen index."""
+    stacked = torch.stack(snapshots, 2)                           # (L, B, E, ...)
+    pick = chosen.reshape(*chosen.shape, 1, *([1] * (stacked.dim() - 3)))
+    return stacked.gather(2, pick.expand(*chosen.shape, 1, *stacked.shape[3:])).squeeze(2)

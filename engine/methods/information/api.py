@@ -1,18 +1,21 @@
-"""`information`: per-cell entropy of the input information each chosen layer uses (Ma et al.).
+"""`information`: what of the input each chosen layer keeps (Ma et al.), on the engine of §1.
 
-spec: information §3.1 (SID) on the shared engine of §1. Samples go in chunks; every
-chunk optimises all chosen layers at once (one truncated forward pass a step).
+spec: information §3.1 (discarding: entropy per σ cell) and §3.2 (reconstruction: per-pixel
+uncertainty of the input rebuilt from the layer). Samples go in chunks; every chunk
+optimises all chosen layers at once, each row leaving the network at its own layer.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
+from engine.data import load_data
 from engine.errors import BadInput
 from engine.jobs import Progress
 from engine.layers import forward_by_rows, forward_to
 from engine.methods.base import MethodInputs
 from engine.methods.information._gpe import GPEOutcome, GPEProblem, optimise
+from engine.methods.information._reconstruction import ReconstructionPenalty, train_decoders
 from engine.methods.information._units import ImageCells
 from engine.methods.information.config import InformationConfig
 from engine.methods.information.result import PER_LAYER, InformationResult
@@ -23,26 +26,59 @@ def compute(inputs: MethodInputs, config: InformationConfig, progress: Progress)
     if data.kind != "image":
         raise BadInput(f"information on {data.kind} data is not available yet; it takes images")
     units = ImageCells((3, *data.image_size), config.grid)
+    decoders = None
+    if config.mode == "reconstruction":
+        decoders = _decoders(inputs, config, progress.child(0.0, 0.3))
+        progress = progress.child(0.3, 1.0)
     parts: dict[str, list] = {name: [] for name in PER_LAYER}
     n, step = len(data), config.batch_size
     for start in range(0, n, step):
-        clean = model.prepare(data.images[start:start + step])
-        problem = GPEProblem(clean, inputs.layers, lambda x: forward_to(model.module, x, inputs.layers), units,
-                             row_features=lambda x, rows: forward_by_rows(model.module, x, inputs.layers, rows))
+        problem = _problem(inputs, model.prepare(data.images[start:start + step]), units, decoders)
         chunk = progress.child(start / n, min(start + step, n) / n)
         outcome = optimise(problem, config.gpe(inputs.seed + start), chunk)
         _collect(parts, outcome)
     per_layer = {name: {layer: np.concatenate([p[i] for p in parts[name]])
                         for i, layer in enumerate(inputs.layers)} for name in PER_LAYER}
-    fg = None if data.foreground is None else units.downsample_mask(torch.as_tensor(data.foreground)).numpy()
     return InformationResult(config, list(inputs.layers), data.images, eval_iterations=outcome.eval_iterations,
                              unit_dims=units.dims.numpy(), sample_names=list(data.names),
-                             foreground_cells=fg, **per_layer)
+                             foreground_share=_foreground(data, units, config), **per_layer)
+
+
+def _problem(inputs: MethodInputs, clean: torch.Tensor, units, decoders) -> GPEProblem:
+    module, layers = inputs.model.module, inputs.layers
+    penalty = None
+    if decoders is not None:
+        with torch.no_grad():
+            shapes = {k: v.shape[1:] for k, v in forward_to(module, clean[:1], layers).items()}
+        penalty = ReconstructionPenalty(decoders, clean, layers, shapes)
+    return GPEProblem(clean, layers, lambda x: forward_to(module, x, layers), units,
+                      row_features=lambda x, rows: forward_by_rows(module, x, layers, rows), penalty=penalty)
+
+
+def _decoders(inputs: MethodInputs, config: InformationConfig, progress: Progress) -> dict:
+    """Decoders g_l trained on `decoder_data` (or the analysed data), in model-input space."""
+    data = load_data(config.decoder_data, inputs.model.input_size) if config.decoder_data else inputs.data
+    images = inputs.model.prepare(data.images)
+    try:
+        return train_decoders(inputs.model.module, images, inputs.layers, config.decoder_epochs,
+                              inputs.seed, progress)
+    except ValueError as exc:
+        raise BadInput(f"mode=reconstruction: {exc}") from None
+
+
+def _foreground(data, units: ImageCells, config: InformationConfig) -> np.ndarray | None:
+    """Share of each map element on the object: per σ cell (discarding) or per pixel (reconstruction)."""
+    if data.foreground is None:
+        return None
+    if config.mode == "reconstruction":
+        return data.foreground.astype(np.float32)
+    return units.downsample_mask(torch.as_tensor(data.foreground)).numpy()
 
 
 def _collect(parts: dict, outcome: GPEOutcome) -> None:
     """Append one chunk's (L, B, ...) tensors as numpy, split later by layer."""
-    values = {"sigma": outcome.log_sigma.exp(), "entropy": outcome.entropy,
+    entropy = outcome.entropy if outcome.maps is None else 0.5 * outcome.maps  # RU: nats a pixel dimension
+    values = {"sigma": outcome.log_sigma.exp(), "entropy": entropy,
               "ratio_trace": outcome.ratio_trace, "lambda_trace": outcome.lambda_trace,
               "chosen": outcome.chosen, "calibrated_rows": outcome.calibrated,
               "reference": outcome.reference}

@@ -16,11 +16,13 @@ PER_LAYER = ("sigma", "entropy", "ratio_trace", "lambda_trace", "chosen", "calib
 class InformationResult:
     """Per layer (dicts keyed by layer), B samples, units on a g×g grid, E evaluation points.
 
-    sigma, entropy:   (B, g, g) σ and H_i = d_i(½ log 2πe + log σ_i) nats at the reported iterate
+    sigma:            (B, g, g) σ at the reported iterate
+    entropy:          discarding: (B, g, g) H_i = d_i(½ log 2πe + log σ_i) nats a cell;
+                      reconstruction: (B, H, W) ½·log(2πe·dev² + 1e-6) nats a pixel dimension
     ratio_trace:      (B, E) D/D_ref on the evaluation bank; lambda_trace (B, E)
     chosen:           (B,) index of the reported evaluation point; calibrated_rows (B,) bool
     reference:        (B,) D_ref
-    foreground_cells: (B, g, g) share of each cell on the object, or None without masks
+    foreground_share: share of each entropy-map element on the object, or None without masks
     """
 
     config: object
@@ -36,11 +38,11 @@ class InformationResult:
     eval_iterations: list
     unit_dims: np.ndarray
     sample_names: list
-    foreground_cells: np.ndarray | None = None
+    foreground_share: np.ndarray | None = None
 
     def region_means(self, layer: str) -> tuple[float, float]:
         """Mean entropy per unit over foreground cells (≥ half on the object) and the rest."""
-        on_object = self.foreground_cells >= 0.5
+        on_object = self.foreground_share >= 0.5  # a cell counts as object when half of it is
         h = self.entropy[layer]
         return float(h[on_object].mean()), float(h[~on_object].mean())
 
@@ -51,7 +53,7 @@ class InformationResult:
             out[f"calibrated/{layer}"] = float(bool(self.calibrated_rows[layer].all()))
             out[f"ratio/{layer}"] = float(np.take_along_axis(
                 self.ratio_trace[layer], self.chosen[layer][:, None], 1).mean())
-            if self.foreground_cells is not None:
+            if self.foreground_share is not None:
                 fg, bg = self.region_means(layer)
                 out[f"fg_entropy/{layer}"], out[f"bg_entropy/{layer}"] = fg, bg
                 out[f"bg_minus_fg/{layer}"] = bg - fg
@@ -62,9 +64,10 @@ class InformationResult:
                   "eval_iterations": np.asarray(self.eval_iterations)}
         for name in PER_LAYER:
             arrays.update({f"{name}/{layer}": getattr(self, name)[layer] for layer in self.layers})
-        if self.foreground_cells is not None:
-            arrays["foreground_cells"] = self.foreground_cells
-        meta = {"layers": self.layers, "sample_names": self.sample_names, "units": "image_cells",
+        if self.foreground_share is not None:
+            arrays["foreground_share"] = self.foreground_share
+        meta = {"layers": self.layers, "sample_names": self.sample_names, "mode": self.config.mode,
+                "calibration": self.config.gpe(0).mode,
                 "coarse": self.config.coarse, "tau": self.config.tau}
         return ResultRecord(KIND, "information", to_dict(self.config), model, data, seed,
                             metrics=self.metrics(), arrays=arrays, meta=meta)
@@ -79,4 +82,4 @@ class InformationResult:
         return cls(from_dict(InformationConfig, record.config), layers, a["images"],
                    eval_iterations=a["eval_iterations"].tolist(), unit_dims=a["unit_dims"],
                    sample_names=record.meta["sample_names"],
-                   foreground_cells=a.get("foreground_cells"), **per_layer)
+                   foreground_share=a.get("foreground_share"), **per_layer)
