@@ -82,16 +82,21 @@ def execute(request: AnalysisRequest, progress: Progress, cache: ModelCache | No
 
 
 def check_input(model: LoadedModel, data) -> None:
-    """One sample through the network first: a shape it cannot take is bad input, said at once."""
-    if data.kind != "image" or not len(data):
+    """One sample through the network first: input it cannot take is bad input, said at once."""
+    if not len(data):
         return
+    if data.kind != model.input_kind:
+        raise BadInput(f"{model.spec} reads {model.input_kind} input, but {data.spec} is {data.kind} data")
     try:
         with torch.no_grad():
-            model.module(model.prepare(data.images[:1]))
+            if data.kind == "text":
+                model.module(*model.encode(data.texts[:1])[:2])
+            else:
+                model.module(model.prepare(data.images[:1]))
     except RuntimeError as exc:
         reason = str(exc).strip().splitlines()[0][:160]
-        raise BadInput(f"inputs of shape {tuple(data.images.shape[1:])} from {data.spec} do not fit "
-                       f"{model.spec} ({reason})") from None
+        what = "sentences" if data.kind == "text" else f"inputs of shape {tuple(data.images.shape[1:])}"
+        raise BadInput(f"{what} from {data.spec} do not fit {model.spec} ({reason})") from None
 
 
 def run_analysis(request: AnalysisRequest, progress: Progress,

@@ -65,18 +65,21 @@ def hooked(model: nn.Module, layers: list[str], store: dict, stop_after: str | N
             handle.remove()
 
 
-def forward_to(model: nn.Module, inputs: torch.Tensor, layers: list[str]) -> dict[str, torch.Tensor]:
+def forward_to(model: nn.Module, inputs: torch.Tensor, layers: list[str],
+               call=None) -> dict[str, torch.Tensor]:
     """Outputs of `layers`, running the network only up to the deepest of them.
 
     Autograd follows the caller's mode: under `no_grad` it records nothing, otherwise the
-    features stay differentiable (perturbation methods optimise through them).
+    features stay differentiable (perturbation methods optimise through them). `call`
+    runs the network on `inputs` when that is not `model(inputs)` (a text model fed
+    embedded rows: `lambda e: model.forward_embedded(e, mask)`).
     """
     store: dict[str, torch.Tensor] = {}
     order = [n for n, _ in model.named_modules()]
     deepest = max(layers, key=order.index)
     with hooked(model, layers, store, stop_after=deepest):
         try:
-            model(inputs)
+            (call or model)(inputs)
         except _StopForward:
             pass
     return {name: store[name] for name in layers}

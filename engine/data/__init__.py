@@ -1,20 +1,21 @@
 """Datasets from a spec string (DESIGN.md, "Data specs").
 
-`demo:partworld?n=200&seed=1` (generated, with ground truth), `folder:DIR` (an image
-folder), `npy:FILE` (raw arrays).
+`demo:partworld?n=200&seed=1` and `demo:keywordtext?n=200&seed=1` (generated, with ground
+truth), `folder:DIR` (an image folder), `npy:FILE` (raw arrays), `text:FILE` (sentences).
 """
 from __future__ import annotations
 
-from engine.data.types import ImageDataset
+from engine.data.types import ImageDataset, TextDataset
 from engine.errors import BadInput, choices
 from engine.specs import parse_spec
 
-DATA_KINDS = ("demo", "folder", "npy")
-DEMO_DATA = ("partworld",)
+DATA_KINDS = ("demo", "folder", "npy", "text")
+DEMO_DATA = ("partworld", "keywordtext")
 DEFAULT_SIZE = (96, 96)
 
 
-def load_data(spec: str, size: tuple[int, int] | None = None, progress=None) -> ImageDataset:
+def load_data(spec: str, size: tuple[int, int] | None = None,
+              progress=None) -> ImageDataset | TextDataset:
     """Load the dataset a spec names; `size` resizes user images to what the model takes."""
     parsed = parse_spec(spec, DATA_KINDS, "data")
     if parsed.kind == "demo":
@@ -25,16 +26,23 @@ def load_data(spec: str, size: tuple[int, int] | None = None, progress=None) -> 
         from engine.data.folder import load_folder  # noqa: PLC0415
 
         return load_folder(parsed.target, size or DEFAULT_SIZE, spec, progress)
+    if parsed.kind == "text":
+        from engine.data.textfile import load_text_file  # noqa: PLC0415
+
+        return load_text_file(parsed.target, spec)
     from engine.data.arrays import load_arrays  # noqa: PLC0415
 
     return load_arrays(parsed.target, spec)
 
 
-def _load_demo(parsed, progress) -> ImageDataset:
+def _load_demo(parsed, progress) -> ImageDataset | TextDataset:
     if parsed.target not in DEMO_DATA:
         raise BadInput(f"unknown demo data {parsed.target!r}; valid: {choices(DEMO_DATA)}")
-    from engine.data import partworld  # noqa: PLC0415
+    if parsed.target == "keywordtext":
+        from engine.data import keywordtext as generator  # noqa: PLC0415
+    else:
+        from engine.data import partworld as generator  # noqa: PLC0415
 
-    dataset = partworld.generate(partworld.parse_options(parsed.query), progress)
+    dataset = generator.generate(generator.parse_options(parsed.query), progress)
     dataset.spec = parsed.text
     return dataset

@@ -2,7 +2,8 @@
 
 An image dataset keeps its pixels as one float32 array (N, 3, H, W) in [0, 1] so that
 batching is slicing; the ground truth that generated data carries rides along as arrays
-(NaN / empty where a sample has no such part).
+(NaN / empty where a sample has no such part). A text dataset keeps its sentences as
+strings: turning words into tokens belongs to the model (`LoadedModel.tokenizer`).
 """
 from __future__ import annotations
 
@@ -69,3 +70,49 @@ class ImageDataset:
             attributes=pick(self.attributes), attribute_names=self.attribute_names,
             names=[self.names[i] for i in idx], notes=list(self.notes),
         )
+
+
+@dataclass
+class TextDataset:
+    """Sentences with optional ground truth.
+
+    texts:         one sentence a sample; its words are its whitespace-separated pieces
+    labels:        (N,) int64, -1 where unknown
+    class_names:   one name per label value
+    keyword_masks: per sentence, (n_words,) bool marking the words that decide its label
+                   (generated data), or None for user text
+    names:         one display name per sample ("keywordtext-s0-17", "reviews-3")
+    spec:          the data spec string it came from
+    notes:         one-line remarks on what loading skipped or converted
+    """
+
+    texts: list[str]
+    labels: np.ndarray
+    class_names: list[str]
+    spec: str = ""
+    keyword_masks: list[np.ndarray] | None = None
+    names: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    kind = "text"
+
+    def __post_init__(self) -> None:
+        if not self.names:
+            self.names = [f"sample-{i}" for i in range(len(self))]
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @property
+    def words(self) -> list[list[str]]:
+        """Each sentence split into its words (what `keyword_masks` index)."""
+        return [text.split() for text in self.texts]
+
+    def subset(self, indices) -> "TextDataset":
+        """The samples at `indices`, ground truth included."""
+        idx = [int(i) for i in np.asarray(indices, dtype=np.int64).reshape(-1)]
+        masks = None if self.keyword_masks is None else [self.keyword_masks[i] for i in idx]
+        return TextDataset(
+            texts=[self.texts[i] for i in idx], labels=self.labels[idx], class_names=self.class_names,
+            spec=self.spec, keyword_masks=masks, names=[self.names[i] for i in idx],
+            notes=list(self.notes))

@@ -1,7 +1,9 @@
 """Building and loading networks from a spec string (DESIGN.md, "Model specs").
 
 `demo:NAME` (shipped), `dir:MODEL_DIR` (what `train` wrote), `torchvision:ARCH` with a
-weights file, `torchscript:FILE`. Every loader returns a `LoadedModel` in eval mode.
+weights file, `torchscript:FILE`, `hf:DIR` (a Hugging Face sequence classifier on disk).
+Every loader returns a `LoadedModel` in eval mode. A text model comes with its tokenizer
+(`encode(texts) -> (tokens, mask, words)`); its module follows `text_models`' interface.
 """
 from __future__ import annotations
 
@@ -13,14 +15,17 @@ from torch import nn
 
 from engine.errors import BadInput, choices
 from engine.layers import layer_names
-from engine.models import model_dir, partworld_cnn
+from engine.models import model_dir, partworld_cnn, text_models
+from engine.models.tokenizer import WordTokenizer
 from engine.models.weights import fit_state_dict, read_state_dict
 from engine.specs import parse_spec
 
-MODEL_KINDS = ("demo", "dir", "torchvision", "torchscript")
-ARCHITECTURES = {partworld_cnn.ARCH: partworld_cnn.build}
+MODEL_KINDS = ("demo", "dir", "torchvision", "torchscript", "hf")
+ARCHITECTURES = {partworld_cnn.ARCH: partworld_cnn.build, **text_models.ARCHITECTURES}
+TEXT_ARCHITECTURES = tuple(text_models.ARCHITECTURES)
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-DEMO_MODELS = {"partworld-cnn": RESOURCES / "demo" / "partworld-cnn"}
+DEMO_MODELS = {name: RESOURCES / "demo" / name
+               for name in ("partworld-cnn", "text-cnn", "text-lstm", "text-transformer")}
 IMAGENET_NORM = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 
 
@@ -35,6 +40,12 @@ class LoadedModel:
     input_size: tuple[int, int] | None = None
     normalize: tuple | None = None  # (mean, std) per channel, applied by `prepare`
     description: dict = field(default_factory=dict)
+    tokenizer: object | None = None  # text models: encode(texts) -> (tokens, mask, words)
+
+    @property
+    def input_kind(self) -> str:
+        """"text" for a model that reads tokens (it has a tokenizer), else "image"."""
+        return "image" if self.tokenizer is None else "text"
 
     @property
     def layers(self) -> list[str]:
@@ -52,6 +63,18 @@ class LoadedModel:
             x = (x - mean) / std
         return x
 
+    def encode(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor, list[list[str]]]:
+        """Sentences → (tokens (N,T), mask (N,T)) on the model's device, and each one's words."""
+        if self.tokenizer is None:
+            raise BadInput(f"{self.spec} takes images, not text")
+        tokens, mask, words = self.tokenizer.encode(list(texts))
+        return tokens.to(self.device), mask.to(self.device), words
+
+
+def input_kind_of(arch: str) -> str:
+    """What one of our architectures reads: "text" or "image"."""
+    return "text" if arch in TEXT_ARCHITECTURES else "image"
+
 
 def build_arch(arch: str, **kwargs) -> nn.Module:
     if arch not in ARCHITECTURES:
@@ -63,7 +86,7 @@ def load_model(spec: str, weights: str | None = None, trust_pickle: bool = False
                device: str = "cpu") -> LoadedModel:
     parsed = parse_spec(spec, MODEL_KINDS, "model")
     loader = {"demo": _load_demo, "dir": _load_dir, "torchvision": _load_torchvision,
-              "torchscript": _load_torchscript}[parsed.kind]
+              "torchscript": _load_torchscript, "hf": _load_hf}[parsed.kind]
     loaded = loader(parsed.target, spec=spec, weights=weights, trust_pickle=trust_pickle)
     loaded.module.to(device).eval()
     return loaded
@@ -84,8 +107,21 @@ def _load_dir(folder: str, spec: str, **_) -> LoadedModel:
     state = read_state_dict(Path(folder) / model_dir.WEIGHTS)
     fit_state_dict(module, state, str(Path(folder) / model_dir.WEIGHTS), description["arch"])
     size = description.get("input_size")
+    tokenizer = _word_tokenizer(description, folder)
     return LoadedModel(module, spec, description["arch"], description.get("class_names", []),
-                       tuple(size) if size else None, None, description)
+                       tuple(size) if size else None, None, description, tokenizer)
+
+
+def _word_tokenizer(description: dict, folder: str) -> WordTokenizer | None:
+    if input_kind_of(description["arch"]) != "text":
+        return None
+    vocab, path = description.get("vocab"), Path(folder) / model_dir.MODEL_JSON
+    if not isinstance(vocab, list) or len(vocab) < 2:
+        raise BadInput(f"{path} names text architecture {description['arch']} but holds no 'vocab' list")
+    rows = description.get("arch_args", {}).get("vocab_size", len(vocab))
+    if len(vocab) != rows:  # a longer list would index past the embedding table
+        raise BadInput(f"{path}: 'vocab' has {len(vocab)} words but the embedding {rows} rows")
+    return WordTokenizer.from_description(description)
 
 
 def _load_torchvision(arch: str, spec: str, weights: str | None, trust_pickle: bool) -> LoadedModel:
@@ -113,3 +149,10 @@ def _load_torchscript(path: str, spec: str, **_) -> LoadedModel:
     except (RuntimeError, ValueError) as exc:
         raise BadInput(f"{path} is not a TorchScript archive ({str(exc).splitlines()[0][:160]})") from None
     return LoadedModel(module, spec, "torchscript")
+
+
+def _load_hf(folder: str, spec: str, **_) -> LoadedModel:
+    from engine.models.hf_text import load_hf  # noqa: PLC0415 (imports transformers: slow)
+
+    module, tokenizer, class_names = load_hf(folder)
+    return LoadedModel(module, spec, "hf", class_names, tokenizer=tokenizer)

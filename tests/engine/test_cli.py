@@ -68,7 +68,7 @@ def test_run_with_an_unknown_layer_is_exit_2_in_one_line(tmp_path, model_spec):
 def test_run_with_an_unknown_data_spec_is_exit_2(tmp_path, model_spec):
     done = deepscope("run", "baseline", "--model", model_spec, "--data", "imagenet:/x",
                      "--out", str(tmp_path / "r"))
-    assert_one_line_error(done, 2, "unknown data spec 'imagenet:/x'; valid kinds: demo:, folder:, npy:")
+    assert_one_line_error(done, 2, "unknown data spec 'imagenet:/x'; valid kinds: demo:, folder:, npy:, text:")
 
 
 @pytest.fixture(scope="module")

@@ -40,16 +40,16 @@ def test_shipped_model_records_the_command_that_reproduces_it():
 
 def test_demo_checks_present_weights_without_training(monkeypatch):
     monkeypatch.setattr(demo, "train", lambda *a, **k: pytest.fail("must not retrain"))
-    assert demo.ensure_demo_models(Progress()) == {"partworld-cnn": "ok"}
+    assert demo.ensure_demo_models(Progress()) == {name: "ok" for name in demo.DEMO_RECIPES}
 
 
 def test_demo_trains_missing_weights(monkeypatch, tmp_path):
     folder = tmp_path / "partworld-cnn"
     monkeypatch.setitem(DEMO_MODELS, "partworld-cnn", folder)
     monkeypatch.setitem(demo.DEMO_RECIPES, "partworld-cnn",
-                        ("partworld-cnn", "demo:partworld?n=10&seed=0&size=32"))
+                        ("partworld-cnn", "demo:partworld?n=10&seed=0&size=32", {}))
     quick = demo.TrainConfig(epochs=1, val_data="demo:partworld?n=5&seed=1&size=32")
-    assert demo.ensure_demo_models(Progress(), config=quick) == {"partworld-cnn": "trained"}
+    assert demo.ensure_demo_models(Progress(), config=quick)["partworld-cnn"] == "trained"
     assert load_model("demo:partworld-cnn").input_size == (32, 32)
 
 

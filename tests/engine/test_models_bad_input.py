@@ -58,7 +58,8 @@ def test_damaged_model_json(tmp_path):
 def test_unknown_architecture_in_model_json(tmp_path):
     write_model_dir(tmp_path)
     (tmp_path / MODEL_JSON).write_text(json.dumps({"arch": "resnet9000"}))
-    assert bad_input(f"dir:{tmp_path}") == "unknown architecture 'resnet9000'; valid: partworld-cnn"
+    assert bad_input(f"dir:{tmp_path}") == ("unknown architecture 'resnet9000'; valid: partworld-cnn, "
+                                            "text-cnn, text-lstm, text-transformer")
 
 
 def test_weights_of_random_bytes(tmp_path):
@@ -207,14 +208,15 @@ def test_missing_torchscript_file(tmp_path):
         f"TorchScript file {tmp_path}/none.pt does not exist"
 
 
-@pytest.mark.parametrize("spec", ["onnx:model.onnx", "model.pt", "hf:/x"])
+@pytest.mark.parametrize("spec", ["onnx:model.onnx", "model.pt", "huggingface:/x"])
 def test_unknown_spec_kind_lists_the_valid_kinds(spec):
     assert bad_input(spec) == (f"unknown model spec {spec!r}; valid kinds: "
-                               "demo:, dir:, torchvision:, torchscript:")
+                               "demo:, dir:, torchvision:, torchscript:, hf:")
 
 
 def test_unknown_demo_model():
-    assert bad_input("demo:alexnet") == "unknown demo model 'alexnet'; valid: partworld-cnn"
+    assert bad_input("demo:alexnet") == ("unknown demo model 'alexnet'; valid: partworld-cnn, text-cnn, "
+                                         "text-lstm, text-transformer")
 
 
 def test_demo_model_not_built_yet_says_how_to_build_it(monkeypatch, tmp_path):

@@ -51,8 +51,9 @@ class GPESettings:
 class GPEProblem:
     """clean: (B, *input) model-ready inputs; features: inputs → {layer: features}, differentiable.
 
-    feature_weights: per layer, weights broadcastable to one sample's flattened feature
-    (Guan's 1/r_j²), with D_ref = 1; None → Ma's reference normaliser at σ ≡ σ0.
+    feature_weights: per layer, weights broadcastable to (B, M) flattened features (Guan's
+    1/r_j², zero on padding) inside D; D_ref, the same weighted D at σ ≡ σ0, always sets the
+    target — [ours]: Guan's per-dimension coherency and Ma's relative calibration together.
     row_features: (inputs, row_layer) → {layer: features of the rows whose layer it is},
     so each row runs the network only up to its own layer; None → `features` for all.
     """
@@ -71,8 +72,11 @@ class LogSigmaPenalty:
 
     grows = False  # λ stays fixed along the path (paper mode)
 
+    def __init__(self, units) -> None:
+        self.units = units
+
     def __call__(self, theta: torch.Tensor, own: dict) -> torch.Tensor:
-        return theta.mean(tuple(range(2, theta.dim())))
+        return self.units.unit_mean(theta)
 
     def maps(self, own: dict):
         return None
@@ -155,10 +159,9 @@ def optimise(problem: GPEProblem, settings: GPESettings, progress: Progress) -> 
                        generator=torch.Generator(device).manual_seed(settings.seed + 1))
     lo, hi = math.log(settings.sigma_min), math.log(settings.sigma_max)
     theta = torch.full((n_layers, b, *units.unit_shape), math.log(settings.sigma0), device=device)
-    problem.penalty = problem.penalty or LogSigmaPenalty()
+    problem.penalty = problem.penalty or LogSigmaPenalty(units)
     with torch.no_grad():
-        reference = (distortion(_noisy(clean, theta.exp(), bank, units))[0] if problem.feature_weights is None
-                     else torch.ones(n_layers, b, device=device))
+        reference = distortion(_noisy(clean, theta.exp(), bank, units))[0]
     _check_reference(reference, problem.layers)
     trace = _optimise_rows(problem, settings, distortion, bank, reference, theta, (lo, hi), progress)
     return _choose(trace, settings, reference, units)

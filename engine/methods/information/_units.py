@@ -30,6 +30,10 @@ class ImageCells:
                           torch.ones(h, w), accumulate=True)
         self.dims = counts * c                       # d_i: pixels × channels of each cell
 
+    def unit_mean(self, values: torch.Tensor) -> torch.Tensor:
+        """(L, B, g, g) → (L, B)."""
+        return values.mean((2, 3))
+
     def expand(self, sigma: torch.Tensor) -> torch.Tensor:
         """(R, g, g) → (R, 1, H, W), broadcastable over channels."""
         rows, cols = self.rows.to(sigma.device), self.cols.to(sigma.device)
@@ -45,15 +49,31 @@ class ImageCells:
 
 
 class TokenRows:
-    """One σ per token row of an (n, K) embedding matrix (spec: information §2.1)."""
+    """One σ per token row of an (n, K) embedding matrix (spec: information §2.1).
 
-    def __init__(self, n_tokens: int, width: int) -> None:
+    `mask` (B, n) marks real tokens: padding gets no noise and no say in the entropy term
+    (spec §2.6: "masked tokens get no σ").
+    """
+
+    def __init__(self, n_tokens: int, width: int, mask: torch.Tensor | None = None) -> None:
         self.input_shape = (n_tokens, width)
         self.unit_shape = (n_tokens,)
         self.dims = torch.full((n_tokens,), float(width))
+        self.mask = mask
 
     def expand(self, sigma: torch.Tensor) -> torch.Tensor:
-        return sigma.unsqueeze(-1)
+        """(R, n) with rows ordered (layer, sample) → (R, n, 1), zero on padding."""
+        if self.mask is None:
+            return sigma.unsqueeze(-1)
+        mask = self.mask.to(sigma.dtype).repeat(sigma.shape[0] // self.mask.shape[0], 1)
+        return (sigma * mask).unsqueeze(-1)
+
+    def unit_mean(self, values: torch.Tensor) -> torch.Tensor:
+        """(L, B, n) → (L, B): the mean over each sentence's real tokens."""
+        if self.mask is None:
+            return values.mean(-1)
+        mask = self.mask.to(values.dtype)
+        return (values * mask).sum(-1) / mask.sum(-1).clamp(min=1)
 
 
 class PointUnits:
@@ -63,6 +83,9 @@ class PointUnits:
         self.input_shape = (n_points, coords)
         self.unit_shape = (n_points,)
         self.dims = torch.full((n_points,), float(coords))
+
+    def unit_mean(self, values: torch.Tensor) -> torch.Tensor:
+        return values.mean(-1)
 
     def expand(self, sigma: torch.Tensor) -> torch.Tensor:
         return sigma.unsqueeze(-1)
