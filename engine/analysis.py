@@ -75,7 +75,11 @@ def execute(request: AnalysisRequest, progress: Progress, cache: ModelCache | No
     model2 = cache.get(request.model2, "", request.trust_pickle, device) if method.needs_model2 else None
     data = load_data(request.data, model.input_size, progress.child(0.0, 0.1))
     check_input(model, data)
-    inputs = MethodInputs(model, data, pick_layers(model.module, request.layers), request.seed, model2)
+    if data.kind not in method.input_kinds:
+        raise BadInput(f"{method.name} analyses {' or '.join(method.input_kinds)} data, not {data.kind} "
+                       f"({data.spec})")
+    layers = pick_layers(model.module, request.layers, every_layer=data.kind == "text")
+    inputs = MethodInputs(model, data, layers, request.seed, model2)
     seed_everything(request.seed)
     result = method.compute(inputs, config, progress.child(0.1, 1.0))
     return result.to_record(request.model, request.data, request.seed)

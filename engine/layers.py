@@ -26,9 +26,12 @@ def layer_names(model: nn.Module) -> list[str]:
             if name and getattr(module, "original_name", type(module).__name__) in _TAPPABLE]
 
 
-def pick_layers(model: nn.Module, requested: list[str] | None) -> list[str]:
-    """Validate `requested` against the model; default to its last layer with spatial maps."""
+def pick_layers(model: nn.Module, requested: list[str] | None, every_layer: bool = False) -> list[str]:
+    """Validate `requested` against the model; by default its default (last spatial) layer,
+    or with `every_layer` all of its layers (a text model is measured at every layer)."""
     valid = layer_names(model)
+    if not requested and every_layer:
+        return valid
     if not requested:
         default = getattr(model, "default_layer", None) or valid[-1]
         return [default]

@@ -37,7 +37,7 @@ def information_table(record: ResultRecord) -> tuple[list[str], list[list]]:
         entropy, chosen = a[f"entropy/{layer}"], a[f"chosen/{layer}"]
         for i, name in enumerate(record.meta["sample_names"]):
             fg, bg = _regions(a, entropy[i], i)
-            rows.append([name, layer, float(entropy[i].mean()), fg, bg,
+            rows.append([name, layer, float(np.nanmean(entropy[i])), fg, bg,
                          float(a[f"ratio_trace/{layer}"][i, chosen[i]]), int(a[f"calibrated_rows/{layer}"][i])])
     return header, rows
 

@@ -11,19 +11,31 @@ from engine.figures._common import overlay, show_image
 def shared_limits(record, layers) -> tuple[float, float]:
     """One colour scale for every layer shown: the 2nd–98th percentile of their entropies."""
     values = np.concatenate([record.arrays[f"entropy/{l}"].ravel() for l in layers])
-    lo, hi = np.percentile(values, [2, 98])
+    lo, hi = np.nanpercentile(values, [2, 98])
     return float(lo), float(hi if hi > lo else lo + 1)
 
 
+def regions(record) -> tuple[np.ndarray, tuple[str, str]] | None:
+    """The ground-truth split of the units, and its two names: the object's cells (PartWorld)
+    or the label-deciding words (KeywordText); None without ground truth."""
+    if "foreground_share" in record.arrays:
+        return record.arrays["foreground_share"] >= 0.5, ("foreground", "background")
+    if "keyword_masks" in record.arrays:
+        return record.arrays["keyword_masks"], ("keywords", "other words")
+    return None
+
+
 def region_curve(record, layers) -> tuple[list, list]:
-    """Mean entropy per unit on foreground cells and on the rest, per layer."""
-    on_object = record.arrays["foreground_share"] >= 0.5
-    fg = [float(record.arrays[f"entropy/{l}"][on_object].mean()) for l in layers]
-    bg = [float(record.arrays[f"entropy/{l}"][~on_object].mean()) for l in layers]
+    """Mean entropy per unit inside the ground-truth region and outside it, per layer."""
+    inside = regions(record)[0]
+    fg = [float(np.nanmean(record.arrays[f"entropy/{l}"][inside])) for l in layers]
+    bg = [float(np.nanmean(record.arrays[f"entropy/{l}"][~inside])) for l in layers]
     return fg, bg
 
 
 def render(record, layers=None, samples=None, count: int = 4, cmap: str = "inferno"):
+    if record.meta.get("inputs") == "text":
+        return render_text(record, layers, samples, count, cmap)
     a, layers = record.arrays, list(layers or record.meta["layers"])
     samples = list(samples) if samples is not None else list(range(min(count, len(a["images"]))))
     curve = "foreground_share" in a
@@ -69,3 +81,34 @@ def _draw_curve(ax, record, layers) -> None:
     ax.set_ylabel("mean entropy per cell (nats)", fontsize=7)
     ax.tick_params(labelsize=7)
     ax.legend(fontsize=7)
+
+
+def layer_token_matrix(record, layers, sample: int) -> tuple[np.ndarray, list[str]]:
+    """(layers, tokens) entropies of one sentence, and its words."""
+    words = record.meta["words"][sample]
+    matrix = np.stack([record.arrays[f"entropy/{l}"][sample, :len(words)] for l in layers])
+    return matrix, words
+
+
+def render_text(record, layers=None, samples=None, count: int = 4, cmap: str = "inferno"):
+    """Per sentence, a layer × token matrix on one colour scale; keywords' labels in red."""
+    layers = list(layers or record.meta["layers"])
+    samples = list(samples) if samples is not None else list(range(min(count, len(record.meta["words"]))))
+    width = max(len(record.meta["words"][i]) for i in samples)
+    figure = Figure(figsize=(0.45 * width + 2.0, (0.3 * len(layers) + 0.9) * len(samples) + 0.5),
+                    layout="constrained")
+    axes = np.atleast_1d(figure.subplots(len(samples), 1, squeeze=False)[:, 0])
+    lo, hi = shared_limits(record, layers)
+    keywords = record.arrays.get("keyword_masks")
+    for ax, i in zip(axes, samples):
+        matrix, words = layer_token_matrix(record, layers, i)
+        shown = ax.imshow(matrix, cmap=cmap, vmin=lo, vmax=hi, aspect="auto", interpolation="nearest")
+        ax.set_yticks(range(len(layers)), layers, fontsize=7)
+        ax.set_xticks(range(len(words)), words, rotation=60, ha="right", fontsize=7)
+        for j, label in enumerate(ax.get_xticklabels()):
+            if keywords is not None and keywords[i, j]:
+                label.set_color("crimson")
+    figure.colorbar(shown, ax=list(axes), shrink=0.8, label="entropy per token (nats)")
+    figure.suptitle(f"input information discarded per token, D/D_ref = {record.meta.get('tau')} "
+                    "(keywords in red)", fontsize=9)
+    return figure

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from engine.data.types import ImageDataset
+from engine.data.types import ImageDataset, TextDataset
 from engine.models import LoadedModel
 
 
@@ -13,7 +13,7 @@ class MethodInputs:
     """Resolved inputs of one run: models, data, picked layers, seed."""
 
     model: LoadedModel
-    data: ImageDataset
+    data: ImageDataset | TextDataset
     layers: list[str]
     seed: int = 0
     model2: LoadedModel | None = None
@@ -28,3 +28,4 @@ class Method:
     result_cls: type     # has to_record(run_info) and from_record(record)
     compute: Callable    # (MethodInputs, config, Progress) -> result_cls instance
     needs_model2: bool = False
+    input_kinds: tuple = ("image",)  # the data kinds it analyses

@@ -14,8 +14,8 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from engine import figures
-from engine.figures.information import region_curve, shared_limits
-from gui.panes._imaging import COLORMAPS, lut, overlay
+from engine.figures.information import layer_token_matrix, region_curve, regions, shared_limits
+from gui.panes._imaging import COLORMAPS, colorize, lut, overlay
 
 NONE = "(none)"
 
@@ -56,11 +56,15 @@ class EntropyHeatmapsPane(QWidget):
         self.curve.setLabel("left", "mean entropy per cell (nats)")
         self.curve.addLegend()
         self.hover = QLabel("Move the mouse over a map: σ and entropy of that cell.")
+        self.tokens = QLabel()
+        self.tokens.setWordWrap(True)
+        self.tokens.setVisible(False)
         self.calibration = QLabel()
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(self.calibration)
         layout.addWidget(self.maps_view, 3)
+        layout.addWidget(self.tokens)
         layout.addWidget(self.hover)
         layout.addWidget(self.curve, 1)
         self.sample_spin.valueChanged.connect(lambda i: self.set_state(sample=i))
@@ -73,11 +77,11 @@ class EntropyHeatmapsPane(QWidget):
     def show_result(self, record) -> None:
         self.record = record
         self.sample_spin.blockSignals(True)
-        self.sample_spin.setRange(0, len(record.arrays["images"]) - 1)
+        count = len(record.meta["sample_names"])
+        self.sample_spin.setRange(0, count - 1)
         self.sample_spin.blockSignals(False)
         self._fill_partner_boxes()
-        self.state = replace(self.state, sample=min(self.state.sample, len(record.arrays["images"]) - 1),
-                             compare=None, baseline=None)
+        self.state = replace(self.state, sample=min(self.state.sample, count - 1), compare=None, baseline=None)
         self.render()
 
     def _fill_partner_boxes(self) -> None:
@@ -117,6 +121,29 @@ class EntropyHeatmapsPane(QWidget):
         self.maps_view.clear()
         self.cells = []
         table, (lo, hi) = lut(self.state.colormap), self.limits()
+        if self.record.meta.get("inputs") == "text":
+            self._render_text(table, lo, hi)
+        else:
+            self._render_images(table, lo, hi)
+        self._render_curve()
+        self._render_calibration()
+
+    def _render_text(self, table, lo: float, hi: float) -> None:
+        """Per network, the sentence's layer × token matrix; the words coloured by the top layer."""
+        for row, record in enumerate(self.shown_records()):
+            self.maps_view.addLabel(record.model, row=row, col=0)
+            matrix, words = layer_token_matrix(record, record.meta["layers"], self.state.sample)
+            rgb = colorize(np.nan_to_num(matrix, nan=hi), table, lo, hi)
+            self._add_map(row, 1, np.repeat(np.repeat(rgb, 8, 0), 8, 1), "", (record, None))
+        matrix, words = layer_token_matrix(self.record, self.record.meta["layers"], self.state.sample)
+        colours = colorize(matrix[-1], table, lo, hi)
+        spans = [f'<span style="background-color: rgb({r},{g},{b}); color: {"black" if r + g > 300 else "white"}">'
+                 f"&nbsp;{word}&nbsp;</span>" for word, (r, g, b) in zip(words, colours.tolist())]
+        self.tokens.setText(" ".join(spans))
+        self.tokens.setVisible(True)
+
+    def _render_images(self, table, lo: float, hi: float) -> None:
+        self.tokens.setVisible(False)
         for row, record in enumerate(self.shown_records()):
             self.maps_view.addLabel(record.model, row=row, col=0)
             for col, layer in enumerate(record.meta["layers"], start=1):
@@ -125,8 +152,6 @@ class EntropyHeatmapsPane(QWidget):
                 self._add_map(row, col, image, f"{layer} {self._flag(record, layer)}", (record, layer))
         if self.state.baseline:
             self._render_baselines(len(self.shown_records()))
-        self._render_curve()
-        self._render_calibration()
 
     def _add_map(self, row: int, col: int, rgb: np.ndarray, title: str, source) -> None:
         box = self.maps_view.addViewBox(row=row, col=col, lockAspect=True, invertY=True, enableMenu=False)
@@ -150,13 +175,13 @@ class EntropyHeatmapsPane(QWidget):
     def _render_curve(self) -> None:
         self.curve.clear()
         for index, record in enumerate(self.shown_records()):
-            if "foreground_share" not in record.arrays:
+            if regions(record) is None:
                 continue
-            layers = record.meta["layers"]
+            layers, (inside, outside) = record.meta["layers"], regions(record)[1]
             fg, bg = region_curve(record, layers)
             x = list(range(len(layers)))
-            self.curve.plot(x, fg, pen=pg.mkPen(index * 2, width=2), symbol="o", name=f"foreground · {record.model}")
-            self.curve.plot(x, bg, pen=pg.mkPen(index * 2 + 1, width=2), symbol="s", name=f"background · {record.model}")
+            self.curve.plot(x, fg, pen=pg.mkPen(index * 2, width=2), symbol="o", name=f"{inside} · {record.model}")
+            self.curve.plot(x, bg, pen=pg.mkPen(index * 2 + 1, width=2), symbol="s", name=f"{outside} · {record.model}")
             self.curve.getAxis("bottom").setTicks([list(enumerate(layers))])
 
     def _render_calibration(self) -> None:
@@ -179,8 +204,11 @@ class EntropyHeatmapsPane(QWidget):
                 self.hover.setText(self.describe_point(record, layer, point.x(), point.y()))
                 return
 
-    def describe_point(self, record, layer: str, x: float, y: float) -> str:
-        """σ and entropy of the cell under image pixel (x, y) (or the baseline's value there)."""
+    def describe_point(self, record, layer: str | None, x: float, y: float) -> str:
+        """σ and entropy of the unit under (x, y): an image cell, a token (text: layer from
+        the row), or the baseline's value at that pixel."""
+        if record.meta.get("inputs") == "text":
+            return self._describe_token(record, int(x // 8), int(y // 8))
         h, w = record.arrays["images"].shape[2:]
         if not (0 <= x < w and 0 <= y < h):
             return ""
@@ -192,6 +220,14 @@ class EntropyHeatmapsPane(QWidget):
         er, ec = py * entropy.shape[0] // h, px * entropy.shape[1] // w  # RU maps are per pixel
         return (f"{record.model} · {layer} · cell ({r}, {c}) · σ = {sigma[r, c]:.4g} · "
                 f"H = {entropy[er, ec]:.1f} nats")
+
+    def _describe_token(self, record, token: int, row: int) -> str:
+        layers, words = record.meta["layers"], record.meta["words"][self.state.sample]
+        if not (0 <= row < len(layers) and 0 <= token < len(words)):
+            return ""
+        layer, i = layers[row], self.state.sample
+        sigma, entropy = record.arrays[f"sigma/{layer}"][i, token], record.arrays[f"entropy/{layer}"][i, token]
+        return f"{record.model} · {layer} · “{words[token]}” · σ = {sigma:.4g} · H = {entropy:.1f} nats"
 
     # export --------------------------------------------------------------------------
     def figure_options(self) -> dict:

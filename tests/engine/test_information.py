@@ -254,3 +254,29 @@ def test_reconstruction_from_a_vector_layer_is_bad_input():
                               {"mode": "reconstruction", "iterations": "2", "decoder_epochs": "1"})
     with pytest.raises(BadInput, match="mode=reconstruction: reconstruction needs spatial feature maps"):
         execute(request, Progress())
+
+
+def test_a_method_refuses_data_of_a_kind_it_does_not_analyse():
+    from engine.analysis import AnalysisRequest, execute  # noqa: PLC0415
+    from engine.errors import BadInput  # noqa: PLC0415
+
+    with pytest.raises(BadInput, match=r"activations analyses image data, not text \(demo:keywordtext\?n=2\)"):
+        execute(AnalysisRequest("activations", "demo:text-cnn", "demo:keywordtext?n=2"), Progress())
+
+
+def test_text_rows_get_per_token_entropy_with_padding_left_out():
+    from engine.analysis import AnalysisRequest, execute  # noqa: PLC0415
+
+    request = AnalysisRequest("information", "demo:text-cnn", "demo:keywordtext?n=3&seed=2", [],
+                              {"iterations": "6", "draws": "2", "eval_draws": "2", "eval_every": "3"})
+    record = execute(request, Progress())
+    words = record.meta["words"]
+    entropy = record.arrays["entropy/conv2"]
+    assert record.meta["layers"] == ["conv1", "conv2"] and record.meta["inputs"] == "text"
+    assert entropy.shape == (3, max(len(w) for w in words))
+    for i, sentence in enumerate(words):
+        assert np.isfinite(entropy[i, :len(sentence)]).all() and np.isnan(entropy[i, len(sentence):]).all()
+    assert {"keyword_recall/conv2", "keyword_entropy/conv2", "calibrated/conv2"} <= set(record.metrics)
+    # a token's entropy is K·(½ log 2πe + log σ) with K = 64 embedding dimensions
+    sigma = record.arrays["sigma/conv2"]
+    np.testing.assert_allclose(entropy, 64 * (0.5 * np.log(2 * np.pi * np.e) + np.log(sigma)), rtol=1e-5)

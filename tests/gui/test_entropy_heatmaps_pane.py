@@ -82,3 +82,25 @@ def test_a_second_network_and_captum_baselines_sit_beside_it(qtbot, entropy_pane
     assert b"<svg" in (tmp_path / "entropy.svg").read_bytes()[:2000]
     assert window.export("csv", str(tmp_path / "entropy.csv"), 80)
     assert (tmp_path / "entropy.csv").read_text().splitlines()[0].startswith("sample,layer,mean_entropy")
+
+
+def test_text_results_show_a_layer_by_token_matrix_and_coloured_words(qtbot, window):
+    request = AnalysisRequest("information", "demo:text-cnn", "demo:keywordtext?n=2&seed=3", [], QUICK)
+    job_id = window.run(request)
+    wait_job(qtbot, window, job_id)
+    pane = window.panes["entropy_heatmaps"]
+    assert window.current_pane() is pane
+    record = pane.record
+    words = record.meta["words"][0]
+    assert len(pane.cells) == 1 and pane.tokens.isVisible()
+    assert pane.tokens.text().count("<span") == len(words)
+    image = [item for item in pane.cells[0][0].addedItems if hasattr(item, "image")][0].image
+    assert image.shape[:2] == (2 * 8, len(words) * 8)  # conv1, conv2 × the sentence's tokens
+    names = [item.name() for item in pane.curve.getPlotItem().listDataItems()]
+    assert names == ["keywords · demo:text-cnn", "other words · demo:text-cnn"]
+    box = pane.cells[0][0]
+    widget_point = pane.maps_view.mapFromScene(box.mapViewToScene(pg_point(2 * 8 + 4, 1 * 8 + 4)))
+    qtbot.mouseMove(pane.maps_view.viewport(), QPoint(widget_point.x(), widget_point.y()))
+    sigma, entropy = record.arrays["sigma/conv2"][0, 2], record.arrays["entropy/conv2"][0, 2]
+    assert pane.hover.text() == (f"demo:text-cnn · conv2 · “{words[2]}” · σ = {sigma:.4g} · "
+                                 f"H = {entropy:.1f} nats")

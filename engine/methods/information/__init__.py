@@ -5,4 +5,4 @@ from engine.methods.information.config import InformationConfig
 from engine.methods.information.result import KIND, InformationResult
 
 METHOD = Method("information", KIND, "per-cell entropy of the input information each layer uses",
-                InformationConfig, InformationResult, compute)
+                InformationConfig, InformationResult, compute, input_kinds=("image", "text"))

@@ -16,15 +16,16 @@ from engine.layers import forward_by_rows, forward_to
 from engine.methods.base import MethodInputs
 from engine.methods.information._gpe import GPEOutcome, GPEProblem, optimise
 from engine.methods.information._reconstruction import ReconstructionPenalty, train_decoders
+from engine.methods.information._text import TextInputs
 from engine.methods.information._units import ImageCells
 from engine.methods.information.config import InformationConfig
 from engine.methods.information.result import PER_LAYER, InformationResult
 
 
 def compute(inputs: MethodInputs, config: InformationConfig, progress: Progress) -> InformationResult:
+    if inputs.data.kind == "text":
+        return _compute_text(inputs, config, progress)
     data, model = inputs.data, inputs.model
-    if data.kind != "image":
-        raise BadInput(f"information on {data.kind} data is not available yet; it takes images")
     units = ImageCells((3, *data.image_size), config.grid)
     decoders = None
     if config.mode == "reconstruction":
@@ -37,11 +38,45 @@ def compute(inputs: MethodInputs, config: InformationConfig, progress: Progress)
         chunk = progress.child(start / n, min(start + step, n) / n)
         outcome = optimise(problem, config.gpe(inputs.seed + start), chunk)
         _collect(parts, outcome)
-    per_layer = {name: {layer: np.concatenate([p[i] for p in parts[name]])
-                        for i, layer in enumerate(inputs.layers)} for name in PER_LAYER}
+    per_layer = _by_layer(parts, inputs.layers)
     return InformationResult(config, list(inputs.layers), data.images, eval_iterations=outcome.eval_iterations,
                              unit_dims=units.dims.numpy(), sample_names=list(data.names),
                              foreground_share=_foreground(data, units, config), **per_layer)
+
+
+def _compute_text(inputs: MethodInputs, config: InformationConfig, progress: Progress) -> InformationResult:
+    """Guan et al.: per-token entropy, every chosen layer at once (spec: information §2)."""
+    if config.mode != "discarding":
+        raise BadInput(f"mode={config.mode} needs images; text takes mode=discarding")
+    text = TextInputs(inputs.model, inputs.data, inputs.layers)
+    parts: dict[str, list] = {name: [] for name in PER_LAYER}
+    n, step = len(inputs.data), config.batch_size
+    for start in range(0, n, step):
+        chunk = progress.child(start / n, min(start + step, n) / n)
+        outcome = optimise(text.problem(start, start + step), config.gpe(inputs.seed + start), chunk)
+        _collect(parts, outcome)
+    per_layer = _by_layer(parts, inputs.layers)
+    pads = ~text.mask.cpu().numpy()
+    for name in ("sigma", "entropy"):  # padding has no σ and no entropy
+        for layer in inputs.layers:
+            per_layer[name][layer][pads] = np.nan
+    return InformationResult(config, list(inputs.layers), None, eval_iterations=outcome.eval_iterations,
+                             unit_dims=text.problem(0, 1).units.dims.numpy(), sample_names=list(inputs.data.names),
+                             words=text.words, keyword_masks=_keyword_masks(inputs.data, pads.shape), **per_layer)
+
+
+def _keyword_masks(data, shape: tuple) -> np.ndarray | None:
+    if data.keyword_masks is None:
+        return None
+    out = np.zeros(shape, bool)
+    for i, mask in enumerate(data.keyword_masks):
+        out[i, :min(len(mask), shape[1])] = mask[:shape[1]]
+    return out
+
+
+def _by_layer(parts: dict, layers: list[str]) -> dict:
+    return {name: {layer: np.concatenate([p[i] for p in parts[name]]) for i, layer in enumerate(layers)}
+            for name in PER_LAYER}
 
 
 def _problem(inputs: MethodInputs, clean: torch.Tensor, units, decoders) -> GPEProblem:

@@ -23,6 +23,8 @@ class InformationResult:
     chosen:           (B,) index of the reported evaluation point; calibrated_rows (B,) bool
     reference:        (B,) D_ref
     foreground_share: share of each entropy-map element on the object, or None without masks
+    Text (Guan et al.): images is None; sigma and entropy are (B, T) per token, NaN on padding;
+    words[i][j] is token j of sentence i; keyword_masks (B, T) marks the label-deciding words.
     """
 
     config: object
@@ -39,6 +41,18 @@ class InformationResult:
     unit_dims: np.ndarray
     sample_names: list
     foreground_share: np.ndarray | None = None
+    words: list | None = None
+    keyword_masks: np.ndarray | None = None
+
+    def keyword_recall(self, layer: str) -> float:
+        """Share of keywords among each sentence's k lowest-entropy tokens (k = its keywords)."""
+        hits = []
+        for entropy, keywords in zip(self.entropy[layer], self.keyword_masks):
+            k = int(keywords.sum())
+            if k:
+                lowest = np.argsort(np.where(np.isnan(entropy), np.inf, entropy), kind="stable")[:k]
+                hits.append(keywords[lowest].mean())
+        return float(np.mean(hits)) if hits else float("nan")
 
     def region_means(self, layer: str) -> tuple[float, float]:
         """Mean entropy per unit over foreground cells (≥ half on the object) and the rest."""
@@ -49,7 +63,7 @@ class InformationResult:
     def metrics(self) -> dict:
         out = {}
         for layer in self.layers:
-            out[f"mean_entropy/{layer}"] = float(self.entropy[layer].mean())
+            out[f"mean_entropy/{layer}"] = float(np.nanmean(self.entropy[layer]))
             out[f"calibrated/{layer}"] = float(bool(self.calibrated_rows[layer].all()))
             out[f"ratio/{layer}"] = float(np.take_along_axis(
                 self.ratio_trace[layer], self.chosen[layer][:, None], 1).mean())
@@ -57,16 +71,21 @@ class InformationResult:
                 fg, bg = self.region_means(layer)
                 out[f"fg_entropy/{layer}"], out[f"bg_entropy/{layer}"] = fg, bg
                 out[f"bg_minus_fg/{layer}"] = bg - fg
+            if self.keyword_masks is not None:
+                out[f"keyword_recall/{layer}"] = self.keyword_recall(layer)
+                out[f"keyword_entropy/{layer}"] = float(np.nanmean(self.entropy[layer][self.keyword_masks]))
+                out[f"other_entropy/{layer}"] = float(np.nanmean(self.entropy[layer][~self.keyword_masks]))
         return out
 
     def to_record(self, model: str, data: str, seed: int) -> ResultRecord:
-        arrays = {"images": self.images, "unit_dims": self.unit_dims,
-                  "eval_iterations": np.asarray(self.eval_iterations)}
+        arrays = {"unit_dims": self.unit_dims, "eval_iterations": np.asarray(self.eval_iterations)}
+        for name in ("images", "foreground_share", "keyword_masks"):
+            if getattr(self, name) is not None:
+                arrays[name] = getattr(self, name)
         for name in PER_LAYER:
             arrays.update({f"{name}/{layer}": getattr(self, name)[layer] for layer in self.layers})
-        if self.foreground_share is not None:
-            arrays["foreground_share"] = self.foreground_share
         meta = {"layers": self.layers, "sample_names": self.sample_names, "mode": self.config.mode,
+                "inputs": "image" if self.words is None else "text", "words": self.words,
                 "calibration": self.config.gpe(0).mode,
                 "coarse": self.config.coarse, "tau": self.config.tau}
         return ResultRecord(KIND, "information", to_dict(self.config), model, data, seed,
@@ -79,7 +98,7 @@ class InformationResult:
 
         layers, a = record.meta["layers"], record.arrays
         per_layer = {name: {layer: a[f"{name}/{layer}"] for layer in layers} for name in PER_LAYER}
-        return cls(from_dict(InformationConfig, record.config), layers, a["images"],
+        return cls(from_dict(InformationConfig, record.config), layers, a.get("images"),
                    eval_iterations=a["eval_iterations"].tolist(), unit_dims=a["unit_dims"],
-                   sample_names=record.meta["sample_names"],
-                   foreground_share=a.get("foreground_share"), **per_layer)
+                   sample_names=record.meta["sample_names"], foreground_share=a.get("foreground_share"),
+                   words=record.meta.get("words"), keyword_masks=a.get("keyword_masks"), **per_layer)
