@@ -82,7 +82,7 @@ net = torchvision.models.vgg16(weights=None).eval().to(device)
 layers = ["features.4", "features.9", "features.16", "features.23"]
 x = torch.rand(1, 3, 224, 224, device=device)
 problem = GPEProblem(x, layers, lambda v: forward_to(net, v, layers), ImageCells((3, 224, 224), 16))
-config = InformationConfig(iterations=1, draws=8, eval_draws=8, eval_every=1000)
+config = InformationConfig(iterations=1, draws=8, eval_draws=8, judge_draws=8, eval_every=1000)
 optimise(problem, config.gpe(0), Progress())
 peak = (torch.cuda.max_memory_allocated() / 2**20 if device == "cuda"
         else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

@@ -17,7 +17,7 @@ from engine.models import LoadedModel
 from engine_testkit import hooks_left, images_dataset
 
 TAU, SIGMA0 = 1.5, 0.01
-ACCURATE = dict(iterations=300, draws=64, eval_draws=256, rectify=False)
+ACCURATE = dict(iterations=300, draws=64, eval_draws=256, judge_draws=1024, rectify=False)
 
 
 def settings(calibration: str, **changes):
@@ -119,7 +119,7 @@ class ConvFeatures(nn.Module):
 @pytest.mark.parametrize("variant", [dict(scale=10.0), dict(duplicate=True)], ids=["scaled", "duplicated"])
 def test_rescaled_or_duplicated_features_give_the_same_entropy(variant):
     images = np.random.default_rng(4).random((2, 3, 12, 12), dtype=np.float32)
-    quick = dict(grid=3, iterations=40, draws=4, eval_draws=4, batch_size=2)
+    quick = dict(grid=3, iterations=40, draws=4, eval_draws=4, judge_draws=4, batch_size=2)
 
     def wrapped(**kw):
         net = ConvFeatures(**kw)
@@ -135,7 +135,7 @@ def test_rescaled_or_duplicated_features_give_the_same_entropy(variant):
 
 def test_a_budget_too_small_to_reach_tau_is_flagged_not_hidden():
     images = np.random.default_rng(5).random((1, 3, 12, 12), dtype=np.float32)
-    result = run_method(ConvFeatures(), images, ["conv"], grid=3, iterations=2, draws=2, eval_draws=2,
+    result = run_method(ConvFeatures(), images, ["conv"], grid=3, iterations=2, draws=2, eval_draws=2, judge_draws=2,
                         eval_every=1, batch_size=1)
     assert not result.calibrated_rows["conv"].any()
     assert result.metrics()["calibrated/conv"] == 0.0 and result.config.coarse
@@ -157,7 +157,7 @@ class NaNNet(nn.Module):
 def test_features_that_turn_nan_fail_the_job_and_say_where():
     images = np.zeros((2, 3, 8, 8), np.float32)
     with pytest.raises(FloatingPointError, match=r"layer conv .*sample\(s\) \[0, 1\]"):
-        run_method(NaNNet(), images, ["conv"], grid=2, iterations=2, draws=2, eval_draws=2)
+        run_method(NaNNet(), images, ["conv"], grid=2, iterations=2, draws=2, eval_draws=2, judge_draws=2)
 
 
 def test_inputs_of_a_shape_the_network_cannot_take_are_bad_input():
@@ -204,7 +204,7 @@ class ResidualNet(nn.Module):
 
 def test_layers_inside_skip_connections_fall_back_to_one_full_forward(caplog):
     images = np.random.default_rng(7).random((2, 3, 8, 8), dtype=np.float32)
-    quick = dict(grid=2, iterations=4, draws=2, eval_draws=2, eval_every=2, batch_size=2)
+    quick = dict(grid=2, iterations=4, draws=2, eval_draws=2, judge_draws=2, eval_every=2, batch_size=2)
     with caplog.at_level("INFO"):
         result = run_method(ResidualNet(), images, ["inner", "outer"], **quick)
     assert "running every row to the end" in caplog.text
@@ -224,7 +224,7 @@ def test_reconstruction_through_an_exact_inverse_is_the_input_noise():
     penalty = ReconstructionPenalty({"id": nn.Identity()}, x, ["id"], {"id": (3, 8, 8)})
     problem = GPEProblem(x, ["id"], identity, units, penalty=penalty)
     config = dataclasses.replace(InformationConfig(), mode="reconstruction", iterations=20, draws=4,
-                                 eval_draws=512, eval_every=5, rectify=False)
+                                 eval_draws=512, judge_draws=512, eval_every=5, rectify=False)
     outcome = optimise(problem, config.gpe(0), Progress())
     sigma = units.expand(outcome.log_sigma.exp()[0])[:, 0]          # (B, H, W) σ of each pixel
     expected = 0.5 * (torch.log(2 * np.pi * np.e * sigma**2) - 1.27)
@@ -238,7 +238,8 @@ def test_reconstruction_mode_gives_per_pixel_maps_and_region_summaries():
 
     request = AnalysisRequest("information", "demo:partworld-cnn", "demo:partworld?n=2&seed=3",
                               ["conv3", "conv5"], {"mode": "reconstruction", "iterations": "4", "draws": "2",
-                                                   "eval_draws": "2", "eval_every": "2", "decoder_epochs": "1"})
+                                                   "eval_draws": "2", "judge_draws": "2", "eval_every": "2",
+                                                   "decoder_epochs": "1"})
     record = execute(request, Progress())
     assert record.arrays["entropy/conv5"].shape == (2, 96, 96)
     assert record.arrays["sigma/conv5"].shape == (2, 12, 12)
@@ -268,7 +269,8 @@ def test_text_rows_get_per_token_entropy_with_padding_left_out():
     from engine.analysis import AnalysisRequest, execute  # noqa: PLC0415
 
     request = AnalysisRequest("information", "demo:text-cnn", "demo:keywordtext?n=3&seed=2", [],
-                              {"iterations": "6", "draws": "2", "eval_draws": "2", "eval_every": "3"})
+                              {"iterations": "6", "draws": "2", "eval_draws": "2", "judge_draws": "2",
+                               "eval_every": "3"})
     record = execute(request, Progress())
     words = record.meta["words"]
     entropy = record.arrays["entropy/conv2"]

@@ -11,7 +11,7 @@ from gui.panes._imaging import lut, overlay
 from gui_testkit import wait_job
 
 DATA = "demo:partworld?n=2&seed=9"
-QUICK = {"iterations": "6", "draws": "2", "eval_draws": "2", "eval_every": "3"}
+QUICK = {"iterations": "6", "draws": "2", "eval_draws": "2", "judge_draws": "2", "eval_every": "3"}
 
 
 def information(**settings) -> AnalysisRequest:

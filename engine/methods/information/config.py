@@ -23,7 +23,8 @@ class InformationConfig:
     sigma0: float = setting(0.01, "reference noise that defines D_ref, in model-input units")
     sigma_max: float = setting(1.0, "σ cap: a unit the layer ignores ends here", "input units")
     draws: int = setting(8, "noise draws a step (S)", "draws")
-    eval_draws: int = setting(16, "fixed evaluation-noise bank that judges iterates", "draws")
+    eval_draws: int = setting(16, "fixed evaluation-noise bank that picks iterates along the path", "draws")
+    judge_draws: int = setting(128, "larger fixed bank that sets D_ref and judges the reported iterate", "draws")
     iterations: int = setting(150, "optimisation steps", "steps")
     lr: float = setting(0.05, "Adam step on log σ, cosine-decayed to a tenth")
     eval_every: int = setting(10, "steps between evaluations on the bank", "steps")
@@ -43,6 +44,7 @@ class InformationConfig:
         return GPESettings(mode="paper" if rebuild else self.calibration, tau=self.tau,
                            lam=self.lam_reconstruction if rebuild else self.lam, sigma0=self.sigma0,
                            sigma_max=self.sigma_max, draws=self.draws, eval_draws=self.eval_draws,
+                           judge_draws=self.judge_draws,
                            iterations=self.iterations, lr=self.lr, eval_every=self.eval_every,
                            dual_lr=self.dual_lr, tolerance=self.tolerance, rectify=self.rectify, seed=seed)
 
