@@ -282,3 +282,42 @@ def test_text_rows_get_per_token_entropy_with_padding_left_out():
     # a token's entropy is K·(½ log 2πe + log σ) with K = 64 embedding dimensions
     sigma = record.arrays["sigma/conv2"]
     np.testing.assert_allclose(entropy, 64 * (0.5 * np.log(2 * np.pi * np.e) + np.log(sigma)), rtol=1e-5)
+
+
+def test_an_ignored_token_reaches_the_cap_and_the_others_share_the_distortion():
+    """Verification T2: Φ does not depend on token k → σ_k at σ_max; the other n−1 tokens
+    follow the closed form with the distortion shared among them."""
+    torch.manual_seed(9)
+    n, width = 5, 4
+    weights = torch.randn(n, 8, width) * torch.exp(torch.randn(n))[:, None, None]
+    weights[2] = 0.0
+    problem = GPEProblem(torch.randn(2, n, width), ["phi"],
+                         lambda v: {"phi": torch.einsum("imk,bik->bm", weights, v)}, TokenRows(n, width))
+    sigma = optimise(problem, settings("constrained"), Progress()).log_sigma.exp()[0]
+    assert torch.allclose(sigma[:, 2], torch.ones(2))
+    energy = (weights**2).sum((1, 2))
+    used = [0, 1, 3, 4]
+    expected = closed_form(energy[used])  # n − 1 units share τ·D_ref; D_ref has no share of token 2
+    assert torch.allclose(sigma[:, used], expected.expand(2, -1), rtol=0.05)
+
+
+KEYWORD_RECALL_MEASURED = {  # top hidden layer / logits, n=16, seed 3, 300 steps (this session)
+    "text-cnn": "conv2 0.41, fc 0.78", "text-lstm": "lstm2 0.06, fc 0.16",
+    "text-transformer": "block3 0.75, fc 0.94"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", sorted(KEYWORD_RECALL_MEASURED))
+def test_keywords_get_the_lowest_entropy_in_the_top_layer(model):
+    """The issue's goal: top-k keyword recall ≥ 0.9 in each text model's top layer. Measured
+    below it for every model (the per-token hidden states keep filler words too; the LSTM's
+    saturated gates make its keywords look discarded), so this documents a miss, not a pass."""
+    from engine.analysis import AnalysisRequest, execute  # noqa: PLC0415
+    from engine.models import load_model  # noqa: PLC0415
+
+    top = load_model(f"demo:{model}").layers[-1]
+    request = AnalysisRequest("information", f"demo:{model}", "demo:keywordtext?n=8&seed=5", [top],
+                              {"iterations": "200"})
+    recall = execute(request, Progress()).metrics[f"keyword_recall/{top}"]
+    if recall < 0.9:
+        pytest.xfail(f"keyword recall {recall:.2f} < 0.9 at {top} (earlier: {KEYWORD_RECALL_MEASURED[model]})")
