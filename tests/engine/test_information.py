@@ -321,3 +321,17 @@ def test_keywords_get_the_lowest_entropy_in_the_top_layer(model):
     recall = execute(request, Progress()).metrics[f"keyword_recall/{top}"]
     if recall < 0.9:
         pytest.xfail(f"keyword recall {recall:.2f} < 0.9 at {top} (earlier: {KEYWORD_RECALL_MEASURED[model]})")
+
+
+def test_a_linear_point_feature_gives_the_closed_form_per_point():
+    """Verification T14: f(P) = A·vec(P) → σ_i² ∝ 1/‖A_i‖_F² per point (units of d = 3)."""
+    from engine.methods.information._units import PointUnits  # noqa: PLC0415
+
+    torch.manual_seed(10)
+    n_points = 12
+    weights = torch.randn(16, n_points, 3) * torch.exp(torch.randn(n_points))[None, :, None]
+    problem = GPEProblem(torch.randn(2, n_points, 3), ["f"],
+                         lambda p: {"f": torch.einsum("mpc,bpc->bm", weights, p)}, PointUnits(n_points))
+    sigma = optimise(problem, settings("constrained"), Progress()).log_sigma.exp()[0]
+    energy = (weights**2).sum((0, 2))
+    assert torch.allclose(sigma, closed_form(energy).expand_as(sigma), rtol=0.05)

@@ -426,3 +426,18 @@ def test_hf_bad_folders(tmp_path, tiny_bert):
     tokenizer.save_pretrained(base)
     assert bad_input(load_model, f"hf:{base}").startswith(f"{base} holds no trained classification head")
 
+
+
+def test_information_runs_on_an_hf_model_at_every_encoder_layer(tiny_bert, tmp_path):
+    from engine.analysis import AnalysisRequest, execute  # noqa: PLC0415
+    from engine.jobs import Progress  # noqa: PLC0415
+
+    folder = tiny_bert[0]
+    (tmp_path / "sentences.txt").write_text("1\tthe film was lovely\n0\ta dull plot\n")
+    request = AnalysisRequest("information", f"hf:{folder}", f"text:{tmp_path / 'sentences.txt'}", [],
+                              {"iterations": "4", "draws": "2", "eval_draws": "2", "judge_draws": "4"})
+    record = execute(request, Progress())
+    assert record.meta["layers"] == ["encoder.layer.0", "encoder.layer.1"]
+    assert record.meta["words"][0] == ["[CLS]", "the", "film", "was", "lovely", "[SEP]"]
+    entropy = record.arrays["entropy/encoder.layer.1"]
+    assert np.isfinite(entropy[0]).all() and np.isnan(entropy[1, 5:]).all()  # "[CLS] a dull plot [SEP]"
