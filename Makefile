@@ -31,6 +31,7 @@ test: demo
 
 bench: demo
 	$(BIN)/python -m tests.bench.activations_overhead
+	$(BIN)/python -m tests.bench.information
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
