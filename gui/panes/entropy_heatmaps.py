@@ -135,6 +135,10 @@ class EntropyHeatmapsPane(QWidget):
             matrix, words = layer_token_matrix(record, record.meta["layers"], self.state.sample)
             rgb = colorize(np.nan_to_num(matrix, nan=hi), table, lo, hi)
             self._add_map(row, 1, np.repeat(np.repeat(rgb, 8, 0), 8, 1), "", (record, None))
+            box = self.cells[-1][0]
+            for index, layer in enumerate(record.meta["layers"]):  # row labels, left of the matrix
+                box.addItem(pg.TextItem(layer, color="w", anchor=(1, 0.5)))
+                box.addedItems[-1].setPos(-0.5, index * 8 + 4)
         matrix, words = layer_token_matrix(self.record, self.record.meta["layers"], self.state.sample)
         colours = colorize(matrix[-1], table, lo, hi)
         spans = [f'<span style="background-color: rgb({r},{g},{b}); color: {"black" if r + g > 300 else "white"}">'
@@ -193,7 +197,7 @@ class EntropyHeatmapsPane(QWidget):
         text = ("Calibration not reached at τ for " + ", ".join(missed) + "." if missed
                 else f"Every map is calibrated at D/D_ref = {self.record.meta.get('tau')}.")
         lo, hi = self.limits()
-        self.calibration.setText(f"{text}{coarse} One colour scale for every map: {lo:.0f} … {hi:.0f} nats a cell.")
+        self.calibration.setText(f"{text}{coarse} One colour scale for every map: {lo:.0f} … {hi:.0f} nats a unit.")
         self.calibration.setStyleSheet("color: #c0392b;" if missed else "")
 
     # hover ---------------------------------------------------------------------------

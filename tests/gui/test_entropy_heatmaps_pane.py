@@ -47,19 +47,30 @@ def test_layers_share_one_colour_scale_and_the_curve_has_both_regions(entropy_pa
 def test_hovering_a_cell_shows_its_sigma_and_entropy(qtbot, entropy_pane):
     _, pane = entropy_pane
     box, record, layer = pane.cells[1]
-    scene_point = box.mapViewToScene(pg_point(52.0, 20.0))
-    widget_point = pane.maps_view.mapFromScene(scene_point)
-    qtbot.mouseMove(pane.maps_view.viewport(), QPoint(widget_point.x(), widget_point.y()))
     r, c = 20 * 12 // 96, 52 * 12 // 96
     sigma, entropy = record.arrays[f"sigma/{layer}"][0, r, c], record.arrays[f"entropy/{layer}"][0, r, c]
-    assert pane.hover.text() == (f"demo:partworld-cnn · conv5 · cell ({r}, {c}) · σ = {sigma:.4g} · "
-                                 f"H = {entropy:.1f} nats")
+    hover_until(qtbot, pane, box, 52.0, 20.0, f"demo:partworld-cnn · conv5 · cell ({r}, {c}) · "
+                                              f"σ = {sigma:.4g} · H = {entropy:.1f} nats")
 
 
-def pg_point(x: float, y: float):
+def hover_until(qtbot, pane, box, x: float, y: float, expected: str) -> None:
+    """Real mouse moves onto view point (x, y) of `box` until the hover line reads `expected`;
+    the point is mapped anew each try, since the layout settles lazily on a loaded machine."""
     from PySide6.QtCore import QPointF  # noqa: PLC0415
 
-    return QPointF(x, y)
+    viewport = pane.maps_view.viewport()
+
+    def moved() -> bool:
+        point = pane.maps_view.mapFromScene(box.mapViewToScene(QPointF(x, y)))
+        for dx in (1, 0):  # two positions, so one is a real move wherever the cursor was
+            qtbot.mouseMove(viewport, QPoint(point.x() + dx, point.y()))
+        return pane.hover.text() == expected
+
+    try:
+        qtbot.waitUntil(moved, timeout=5000)
+    except Exception:  # say what was shown instead
+        assert pane.hover.text() == expected
+        raise
 
 
 def test_a_second_network_and_captum_baselines_sit_beside_it(qtbot, entropy_pane, tmp_path):
@@ -98,9 +109,6 @@ def test_text_results_show_a_layer_by_token_matrix_and_coloured_words(qtbot, win
     assert image.shape[:2] == (2 * 8, len(words) * 8)  # conv1, conv2 × the sentence's tokens
     names = [item.name() for item in pane.curve.getPlotItem().listDataItems()]
     assert names == ["keywords · demo:text-cnn", "other words · demo:text-cnn"]
-    box = pane.cells[0][0]
-    widget_point = pane.maps_view.mapFromScene(box.mapViewToScene(pg_point(2 * 8 + 4, 1 * 8 + 4)))
-    qtbot.mouseMove(pane.maps_view.viewport(), QPoint(widget_point.x(), widget_point.y()))
     sigma, entropy = record.arrays["sigma/conv2"][0, 2], record.arrays["entropy/conv2"][0, 2]
-    assert pane.hover.text() == (f"demo:text-cnn · conv2 · “{words[2]}” · σ = {sigma:.4g} · "
-                                 f"H = {entropy:.1f} nats")
+    hover_until(qtbot, pane, pane.cells[0][0], 2 * 8 + 4, 1 * 8 + 4,
+                f"demo:text-cnn · conv2 · “{words[2]}” · σ = {sigma:.4g} · H = {entropy:.1f} nats")
