@@ -160,7 +160,7 @@ class EntropyHeatmapsPane(QWidget):
     def _add_map(self, row: int, col: int, rgb: np.ndarray, title: str, source) -> None:
         box = self.maps_view.addViewBox(row=row, col=col, lockAspect=True, invertY=True, enableMenu=False)
         box.addItem(pg.ImageItem(rgb, levels=(0, 255)))
-        box.addItem(pg.TextItem(title, color="w", anchor=(0, 0)))
+        box.addItem(pg.TextItem(title, color="w", anchor=(0, 0), fill=(0, 0, 0, 150)))
         self.cells.append((box, *source))
 
     def _flag(self, record, layer: str) -> str:
