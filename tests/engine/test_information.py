@@ -335,3 +335,15 @@ def test_a_linear_point_feature_gives_the_closed_form_per_point():
     sigma = optimise(problem, settings("constrained"), Progress()).log_sigma.exp()[0]
     energy = (weights**2).sum((0, 2))
     assert torch.allclose(sigma, closed_form(energy).expand_as(sigma), rtol=0.05)
+
+
+def test_repeats_give_each_units_entropy_spread_over_noise_seeds():
+    images = np.random.default_rng(11).random((2, 3, 12, 12), dtype=np.float32)
+    quick = dict(grid=3, iterations=20, draws=4, eval_draws=4, judge_draws=4, batch_size=2)
+    once = run_method(ConvFeatures(), images, ["conv"], **quick)
+    twice = run_method(ConvFeatures(), images, ["conv"], repeats=2, **quick)
+    np.testing.assert_array_equal(twice.entropy["conv"], once.entropy["conv"])  # the first run is reported
+    spread = twice.entropy_spread["conv"]
+    assert spread.shape == (2, 3, 3) and (spread > 0).all()
+    assert twice.metrics()["repeat_std/conv"] == pytest.approx(spread.mean())
+    assert once.entropy_spread is None and "repeat_std/conv" not in once.metrics()

@@ -30,7 +30,7 @@ CASES = [
     ("activations", {"top_k": "2", "samples_kept": "3", "batch_size": "4"}),
     ("baseline", {"ig_steps": "4", "batch_size": "4", "internal_batch_size": "8",
                   "occlusion_window": "16", "occlusion_stride": "16"}),
-    ("information", {"grid": "4", "iterations": "4", "draws": "2", "eval_draws": "2", "judge_draws": "2", "eval_every": "2",
+    ("information", {"grid": "4", "iterations": "4", "draws": "2", "eval_draws": "2", "judge_draws": "2", "eval_every": "2", "repeats": "2",
                      "batch_size": "4"}),
 ]
 NAMES = [name for name, _ in CASES]

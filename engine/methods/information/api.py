@@ -31,17 +31,40 @@ def compute(inputs: MethodInputs, config: InformationConfig, progress: Progress)
     if config.mode == "reconstruction":
         decoders = _decoders(inputs, config, progress.child(0.0, 0.3))
         progress = progress.child(0.3, 1.0)
-    parts: dict[str, list] = {name: [] for name in PER_LAYER}
-    n, step = len(data), config.batch_size
-    for start in range(0, n, step):
-        problem = _problem(inputs, model.prepare(data.images[start:start + step]), units, decoders)
-        chunk = progress.child(start / n, min(start + step, n) / n)
-        outcome = optimise(problem, config.gpe(inputs.seed + start), chunk)
-        _collect(parts, outcome)
-    per_layer = _by_layer(parts, inputs.layers)
-    return InformationResult(config, list(inputs.layers), data.images, eval_iterations=outcome.eval_iterations,
+    step = config.batch_size
+    make = lambda start: _problem(inputs, model.prepare(data.images[start:start + step]), units, decoders)  # noqa: E731
+    per_layer, iterations, spread = _repeated(make, len(data), inputs, config, progress)
+    return InformationResult(config, list(inputs.layers), data.images, eval_iterations=iterations,
                              unit_dims=units.dims.numpy(), sample_names=list(data.names),
-                             foreground_share=_foreground(data, units, config), **per_layer)
+                             foreground_share=_foreground(data, units, config), entropy_spread=spread,
+                             **per_layer)
+
+
+def _repeated(make_problem, n: int, inputs: MethodInputs, config: InformationConfig, progress: Progress):
+    """The first run's results, and with `repeats` ≥ 2 the per-unit std of the entropy over
+    runs with other noise seeds (spec: information §1.5, repeatability estimate)."""
+    runs = []
+    for r in range(config.repeats):
+        part = progress.child(r / config.repeats, (r + 1) / config.repeats)
+        runs.append(_chunks(make_problem, n, inputs, config, inputs.seed + 7919 * r, part))
+    per_layer, iterations = runs[0]
+    if config.repeats < 2:
+        return per_layer, iterations, None
+    spread = {layer: np.std(np.stack([run[0]["entropy"][layer] for run in runs]), axis=0)
+              for layer in inputs.layers}
+    return per_layer, iterations, spread
+
+
+def _chunks(make_problem, n: int, inputs: MethodInputs, config: InformationConfig, seed: int,
+            progress: Progress) -> tuple[dict, list]:
+    """Optimise the samples `batch_size` at a time; per-layer arrays over all samples."""
+    parts: dict[str, list] = {name: [] for name in PER_LAYER}
+    step = config.batch_size
+    for start in range(0, n, step):
+        chunk = progress.child(start / n, min(start + step, n) / n)
+        outcome = optimise(make_problem(start), config.gpe(seed + start), chunk)
+        _collect(parts, outcome)
+    return _by_layer(parts, inputs.layers), outcome.eval_iterations
 
 
 def _compute_text(inputs: MethodInputs, config: InformationConfig, progress: Progress) -> InformationResult:
@@ -49,20 +72,16 @@ def _compute_text(inputs: MethodInputs, config: InformationConfig, progress: Pro
     if config.mode != "discarding":
         raise BadInput(f"mode={config.mode} needs images; text takes mode=discarding")
     text = TextInputs(inputs.model, inputs.data, inputs.layers)
-    parts: dict[str, list] = {name: [] for name in PER_LAYER}
-    n, step = len(inputs.data), config.batch_size
-    for start in range(0, n, step):
-        chunk = progress.child(start / n, min(start + step, n) / n)
-        outcome = optimise(text.problem(start, start + step), config.gpe(inputs.seed + start), chunk)
-        _collect(parts, outcome)
-    per_layer = _by_layer(parts, inputs.layers)
+    make = lambda start: text.problem(start, start + config.batch_size)  # noqa: E731
+    per_layer, iterations, spread = _repeated(make, len(inputs.data), inputs, config, progress)
     pads = ~text.mask.cpu().numpy()
-    for name in ("sigma", "entropy"):  # padding has no σ and no entropy
-        for layer in inputs.layers:
-            per_layer[name][layer][pads] = np.nan
-    return InformationResult(config, list(inputs.layers), None, eval_iterations=outcome.eval_iterations,
+    for values in [per_layer["sigma"], per_layer["entropy"], spread or {}]:  # padding: no σ, no entropy
+        for layer in values:
+            values[layer][pads] = np.nan
+    return InformationResult(config, list(inputs.layers), None, eval_iterations=iterations,
                              unit_dims=text.problem(0, 1).units.dims.numpy(), sample_names=list(inputs.data.names),
-                             words=text.words, keyword_masks=_keyword_masks(inputs.data, pads.shape), **per_layer)
+                             words=text.words, keyword_masks=_keyword_masks(inputs.data, pads.shape),
+                             entropy_spread=spread, **per_layer)
 
 
 def _keyword_masks(data, shape: tuple) -> np.ndarray | None:

@@ -32,6 +32,7 @@ class InformationConfig:
     tolerance: float = setting(0.05, "calibrated when |D/D_ref − τ| ≤ tolerance·τ")
     rectify: bool = setting(True, "ReLU on clean and noisy features before the distortion (Ma)")
     batch_size: int = setting(4, "samples optimised together (each with every chosen layer)", "samples")
+    repeats: int = setting(1, "runs with other noise seeds; ≥ 2 adds each unit's entropy std over them", "runs")
     decoder_data: str = setting("", "reconstruction: data the decoders learn from (empty: the analysed data)")
     decoder_epochs: int = setting(5, "reconstruction: decoder training epochs (deepinfo: 5)", "epochs")
     lam_reconstruction: float = setting(1e4, "reconstruction: λ_y of the log-deviation term (deepinfo: 1e4, "

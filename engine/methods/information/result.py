@@ -43,6 +43,7 @@ class InformationResult:
     foreground_share: np.ndarray | None = None
     words: list | None = None
     keyword_masks: np.ndarray | None = None
+    entropy_spread: dict | None = None  # layer → per-unit std of the entropy over `repeats` runs
 
     def keyword_recall(self, layer: str) -> float:
         """Share of keywords among each sentence's k lowest-entropy tokens (k = its keywords)."""
@@ -64,6 +65,8 @@ class InformationResult:
         out = {}
         for layer in self.layers:
             out[f"mean_entropy/{layer}"] = float(np.nanmean(self.entropy[layer]))
+            if self.entropy_spread is not None:
+                out[f"repeat_std/{layer}"] = float(np.nanmean(self.entropy_spread[layer]))
             out[f"calibrated/{layer}"] = float(bool(self.calibrated_rows[layer].all()))
             out[f"ratio/{layer}"] = float(np.take_along_axis(
                 self.ratio_trace[layer], self.chosen[layer][:, None], 1).mean())
@@ -82,6 +85,8 @@ class InformationResult:
         for name in ("images", "foreground_share", "keyword_masks"):
             if getattr(self, name) is not None:
                 arrays[name] = getattr(self, name)
+        for layer, spread in (self.entropy_spread or {}).items():
+            arrays[f"entropy_spread/{layer}"] = spread
         for name in PER_LAYER:
             arrays.update({f"{name}/{layer}": getattr(self, name)[layer] for layer in self.layers})
         meta = {"layers": self.layers, "sample_names": self.sample_names, "mode": self.config.mode,
@@ -101,4 +106,6 @@ class InformationResult:
         return cls(from_dict(InformationConfig, record.config), layers, a.get("images"),
                    eval_iterations=a["eval_iterations"].tolist(), unit_dims=a["unit_dims"],
                    sample_names=record.meta["sample_names"], foreground_share=a.get("foreground_share"),
-                   words=record.meta.get("words"), keyword_masks=a.get("keyword_masks"), **per_layer)
+                   words=record.meta.get("words"), keyword_masks=a.get("keyword_masks"),
+                   entropy_spread={l: a[f"entropy_spread/{l}"] for l in layers} if f"entropy_spread/{layers[0]}" in a
+                   else None, **per_layer)
