@@ -223,7 +223,7 @@ class EntropyHeatmapsPane(QWidget):
         r, c = py * sigma.shape[0] // h, px * sigma.shape[1] // w
         er, ec = py * entropy.shape[0] // h, px * entropy.shape[1] // w  # RU maps are per pixel
         return (f"{record.model} · {layer} · cell ({r}, {c}) · σ = {sigma[r, c]:.4g} · "
-                f"H = {entropy[er, ec]:.1f} nats")
+                f"H = {entropy[er, ec]:.1f} nats{_spread(record, layer, (i, er, ec))}")
 
     def _describe_token(self, record, token: int, row: int) -> str:
         layers, words = record.meta["layers"], record.meta["words"][self.state.sample]
@@ -231,7 +231,8 @@ class EntropyHeatmapsPane(QWidget):
             return ""
         layer, i = layers[row], self.state.sample
         sigma, entropy = record.arrays[f"sigma/{layer}"][i, token], record.arrays[f"entropy/{layer}"][i, token]
-        return f"{record.model} · {layer} · “{words[token]}” · σ = {sigma:.4g} · H = {entropy:.1f} nats"
+        return (f"{record.model} · {layer} · “{words[token]}” · σ = {sigma:.4g} · H = {entropy:.1f} nats"
+                f"{_spread(record, layer, (i, token))}")
 
     # export --------------------------------------------------------------------------
     def figure_options(self) -> dict:
@@ -239,3 +240,9 @@ class EntropyHeatmapsPane(QWidget):
 
     def figure(self):
         return figures.render(self.record, **self.figure_options())
+
+
+def _spread(record, layer: str, index: tuple) -> str:
+    """" ± std over seeds" when the result was run with repeats ≥ 2."""
+    key = f"entropy_spread/{layer}"
+    return f" ± {record.arrays[key][index]:.1f} over seeds" if key in record.arrays else ""

@@ -112,3 +112,11 @@ def test_text_results_show_a_layer_by_token_matrix_and_coloured_words(qtbot, win
     sigma, entropy = record.arrays["sigma/conv2"][0, 2], record.arrays["entropy/conv2"][0, 2]
     hover_until(qtbot, pane, pane.cells[0][0], 2 * 8 + 4, 1 * 8 + 4,
                 f"demo:text-cnn · conv2 · “{words[2]}” · σ = {sigma:.4g} · H = {entropy:.1f} nats")
+
+
+def test_hover_adds_the_seed_to_seed_spread_when_repeated(qtbot, window):
+    job_id = window.run(information(repeats="2"))
+    wait_job(qtbot, window, job_id)
+    pane = window.panes["entropy_heatmaps"]
+    spread = pane.record.arrays["entropy_spread/conv5"][0, 2, 6]
+    assert pane.describe_point(pane.record, "conv5", 52.0, 20.0).endswith(f" ± {spread:.1f} over seeds")
