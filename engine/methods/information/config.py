@@ -35,8 +35,8 @@ class InformationConfig:
     repeats: int = setting(1, "runs with other noise seeds; ≥ 2 adds each unit's entropy std over them", "runs")
     decoder_data: str = setting("", "reconstruction: data the decoders learn from (empty: the analysed data)")
     decoder_epochs: int = setting(5, "reconstruction: decoder training epochs (deepinfo: 5)", "epochs")
-    lam_reconstruction: float = setting(1e4, "reconstruction: λ_y of the log-deviation term (deepinfo: 1e4, "
-                                        "growing e-fold over the run; start value when constrained)")
+    lam_reconstruction: float = setting(1e4, "reconstruction: λ_y of the log-deviation term (deepinfo: 1e4), "
+                                        "growing e-fold over the run")
 
     def gpe(self, seed: int) -> GPESettings:
         # spec §3.2: reconstruction follows its λ_y·e^{t/T} path and reports the iterate nearest τ;
