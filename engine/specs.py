@@ -15,6 +15,13 @@ class Spec:
     text: str = ""
 
 
+def check_option_keys(query: dict, valid, what: str) -> None:
+    """A spec option the generator does not know is a `BadInput` that lists the valid ones."""
+    unknown = [key for key in query if key not in valid]
+    if unknown:
+        raise BadInput(f"unknown {what} option {unknown[0]!r}; valid options: {choices(valid)}")
+
+
 def parse_spec(text: str, valid_kinds, what: str) -> Spec:
     """Split a spec; an unknown kind is a `BadInput` listing the valid ones."""
     head, _, query = text.partition("?")

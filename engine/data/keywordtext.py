@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.data.types import TextDataset
-from engine.errors import BadInput, choices
+from engine.errors import BadInput
+from engine.specs import check_option_keys
 
 CLASS_NAMES: list[str] = ["negative", "positive"]
 KEYWORDS: dict[str, tuple[str, ...]] = {
@@ -70,10 +71,7 @@ class KeywordTextOptions:
 
 def parse_options(query: dict[str, str]) -> KeywordTextOptions:
     """Options from a spec query, e.g. {"n": "200", "seed": "1"}; all are integers."""
-    unknown = [key for key in query if key not in _OPTION_KEYS]
-    if unknown:
-        raise BadInput(f"unknown KeywordText option {unknown[0]!r}; "
-                       f"valid options: {choices(_OPTION_KEYS)}")
+    check_option_keys(query, _OPTION_KEYS, "KeywordText")
     fields = {}
     for key, text in query.items():
         try:

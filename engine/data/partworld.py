@@ -45,6 +45,7 @@ import numpy as np
 from engine.data import _raster as r
 from engine.data.types import ImageDataset
 from engine.errors import BadInput, choices
+from engine.specs import check_option_keys
 
 
 @dataclass(frozen=True)
@@ -103,10 +104,7 @@ _FAMILIES = ("objects", "faces")
 
 def parse_options(query: dict[str, str]) -> PartWorldOptions:
     """Options from a spec query, e.g. {"n": "16", "cooccur": "lipstick:rosy_cheeks:0.95"}."""
-    unknown = [key for key in query if key not in _OPTION_KEYS]
-    if unknown:
-        raise BadInput(f"unknown PartWorld option {unknown[0]!r}; "
-                       f"valid options: {choices(_OPTION_KEYS)}")
+    check_option_keys(query, _OPTION_KEYS, "PartWorld")
     fields = {}
     for key, text in query.items():
         text = str(text).strip()
