@@ -39,13 +39,13 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in cli.COMMANDS:
         return cli.main(argv)
     args = gui_parser().parse_args(argv)
-    from gui.launch import run_gui, screenshot  # noqa: PLC0415 (Qt only from here on)
+    from gui.launch import leave, run_gui, screenshot  # noqa: PLC0415 (Qt only from here on)
 
     if args.command == "screenshot":
-        return screenshot(args.session or str(demo_session_dir()), args.out, args.pane)
+        leave(screenshot(args.session or str(demo_session_dir()), args.out, args.pane))
     if args.command == "open":
-        return run_gui(args.session_dir, create=False)
-    return run_gui(str(demo_session_dir()))
+        leave(run_gui(args.session_dir, create=False))
+    leave(run_gui(str(demo_session_dir())))
 
 
 if __name__ == "__main__":

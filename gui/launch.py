@@ -1,6 +1,7 @@
 """Starting the window: on a session, with the demo analysis when the session is empty."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -14,6 +15,15 @@ from gui.panes import PANES
 
 DEMO_REQUEST = AnalysisRequest("activations", "demo:partworld-cnn", "demo:partworld?n=64&seed=1",
                                ["conv4", "conv5"])
+
+
+def leave(code: int) -> None:
+    """Exit with `code`, skipping interpreter teardown: PySide6 with pyqtgraph on Linux can
+    segfault while destroying Qt objects at exit (pyqtgraph #2520, PYSIDE-2254), which would
+    turn a clean close into a crash. The session is already on disk (saved after every change)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def application() -> QApplication:
@@ -32,7 +42,19 @@ def make_window(session_dir: str, create: bool = True) -> MainWindow:
     return window
 
 
+def has_screen() -> bool:
+    """A display to open a window on (or a platform plugin chosen on purpose)."""
+    return any(os.environ.get(k) for k in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
 def run_gui(session_dir: str, create: bool = True) -> int:
+    if not create and not (Path(session_dir) / "session.json").exists():
+        print(f"deepscope: {session_dir} is not a session folder (no session.json)", file=sys.stderr)
+        return 2
+    if not has_screen():
+        print("deepscope: no display here; `deepscope screenshot --out FILE.png` renders the window "
+              "without one (or run under xvfb-run)", file=sys.stderr)
+        return 2
     app = application()
     try:
         window = make_window(session_dir, create)
@@ -60,6 +82,8 @@ def _busy(window: MainWindow) -> bool:
 
 def screenshot(session_dir: str, out: str, pane: str = "") -> int:
     """Render the window (after its jobs finish) to a PNG; exit code as the CLI's."""
+    if not has_screen():  # the 2D panes render offscreen; no display is needed for a picture
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
     app = application()
     if pane and pane not in PANES:
         print(f"deepscope screenshot: unknown pane {pane!r}; valid: {', '.join(PANES)}", file=sys.stderr)

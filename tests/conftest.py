@@ -10,3 +10,24 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+import sys
+
+_EXIT_STATUS = {"code": 0}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _EXIT_STATUS["code"] = int(exitstatus)
+
+
+def pytest_unconfigure(config):
+    """Leave without interpreter teardown once pytest has reported everything.
+
+    PySide6 with pyqtgraph on Linux can segfault while destroying Qt objects at interpreter
+    exit, after a fully green run (pyqtgraph issue #2520, PYSIDE-2254); that would turn a
+    passing `make test` red. Nothing is left to write by now.
+    """
+    if "PySide6" in sys.modules:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_EXIT_STATUS["code"])
