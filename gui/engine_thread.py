@@ -16,6 +16,17 @@ from engine.jobs import CancelToken, Progress, run_job
 from engine.session import Session
 
 PROGRESS_INTERVAL_S = 0.05  # at most 20 progress signals a second per job
+_GUI_THREAD_GC = []  # the one collector of the process, kept alive here
+
+
+def collect_garbage_on_gui_thread() -> None:
+    """Python's cyclic GC may run in whatever thread allocates; if the engine thread collects
+    dead Qt widgets, Qt crashes (seen: a segfault "Garbage-collecting" inside a model load).
+    pyqtgraph's collector disables automatic GC and collects on a GUI-thread timer instead."""
+    if not _GUI_THREAD_GC:
+        from pyqtgraph.util.garbage_collector import GarbageCollector  # noqa: PLC0415
+
+        _GUI_THREAD_GC.append(GarbageCollector(interval=0.5))
 
 
 class _Worker(QObject):
@@ -74,6 +85,7 @@ class EngineThread(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        collect_garbage_on_gui_thread()
         self._tokens: dict[str, CancelToken] = {}
         self._ids = itertools.count(1)
         self._thread = QThread()

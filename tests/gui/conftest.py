@@ -1,6 +1,8 @@
 """GUI fixtures: the real main window on a session in a temporary folder."""
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 
@@ -15,3 +17,4 @@ def window(qtbot, tmp_path):
     qtbot.waitExposed(win)
     yield win
     win.close()
+    gc.collect()  # here, on the GUI thread: never leave dead widgets for another thread to collect

@@ -92,3 +92,20 @@ def test_event_loop_never_stalls_over_100ms_during_a_long_job(qtbot, window):
     assert len(gaps) > 50
     print(f"longest stall {max(gaps)} ms over {len(gaps)} ticks")
     assert max(gaps) < 100, f"longest stall {max(gaps)} ms"
+
+
+def test_garbage_is_collected_on_the_gui_thread_only(qtbot, window):
+    import gc  # noqa: PLC0415
+
+    assert not gc.isenabled()  # no automatic collection in the engine thread
+    garbage = [[]]
+    garbage[0].append(garbage)  # a cycle only the collector frees
+    collected = []
+    gc.callbacks.append(lambda phase, info: phase == "stop" and collected.append(info["collected"]))
+    try:
+        del garbage
+        for _ in range(800):  # enough new objects to pass generation 0's threshold
+            [[] for _ in range(10)]
+        qtbot.waitUntil(lambda: bool(collected), timeout=3000)  # the GUI thread's timer collected
+    finally:
+        gc.callbacks.pop()
