@@ -104,8 +104,8 @@ def test_garbage_is_collected_on_the_gui_thread_only(qtbot, window):
     gc.callbacks.append(lambda phase, info: phase == "stop" and collected.append(info["collected"]))
     try:
         del garbage
-        for _ in range(800):  # enough new objects to pass generation 0's threshold
-            [[] for _ in range(10)]
+        alive = [[] for _ in range(3 * gc.get_threshold()[0])]  # past generation 0's threshold
         qtbot.waitUntil(lambda: bool(collected), timeout=3000)  # the GUI thread's timer collected
+        assert len(alive) > gc.get_threshold()[0]
     finally:
         gc.callbacks.pop()
