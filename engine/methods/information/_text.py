@@ -33,27 +33,29 @@ class TextInputs:
         """1/r_j² per layer: r_j the std of hidden unit j over every real token of the corpus
         (per-token layers, (B, T, H)) or over the sentences (sentence layers such as logits)."""
         states: dict[str, list] = {layer: [] for layer in self.layers}
+        self.per_token = {}  # layer → its output is (B, T, H) per token (else one row a sentence)
         with torch.no_grad():
             for start in range(0, len(self.tokens), batch):
                 mask = self.mask[start:start + batch]
                 feats = self.features(self.embedded[start:start + batch], mask)
                 for layer in self.layers:
                     value = feats[layer]
+                    self.per_token[layer] = value.dim() == 3
                     states[layer].append(value[mask] if value.dim() == 3 else value.reshape(len(value), -1))
         return {layer: 1.0 / torch.cat(v).float().std(0).clamp(min=1e-6) ** 2 for layer, v in states.items()}
 
     def _weights(self, layer: str, mask: torch.Tensor) -> torch.Tensor:
         """(B, M) weights of a flattened feature: 1/r_j², and zero on padded tokens."""
         w = self.inverse_variance[layer]
-        with torch.no_grad():
-            shape = self.features(self.embedded[:1], self.mask[:1])[layer].shape
-        if len(shape) == 3:  # per-token states: the same r_j at every real token
+        if self.per_token[layer]:  # the same r_j at every real token
             return (w[None, None, :] * mask[:, :, None]).reshape(len(mask), -1)
         return w[None, :].expand(len(mask), -1)
+
+    def units(self, mask: torch.Tensor) -> TokenRows:
+        return TokenRows(self.tokens.shape[1], self.embedded.shape[2], mask)
 
     def problem(self, start: int, stop: int) -> GPEProblem:
         mask = self.mask[start:stop]
         weights = {layer: self._weights(layer, mask) for layer in self.layers}
-        units = TokenRows(self.tokens.shape[1], self.embedded.shape[2], mask)
-        return GPEProblem(self.embedded[start:stop], self.layers, lambda e: self.features(e, mask), units,
+        return GPEProblem(self.embedded[start:stop], self.layers, lambda e: self.features(e, mask), self.units(mask),
                           feature_weights=weights)

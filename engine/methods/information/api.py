@@ -79,7 +79,7 @@ def _compute_text(inputs: MethodInputs, config: InformationConfig, progress: Pro
         for layer in values:
             values[layer][pads] = np.nan
     return InformationResult(config, list(inputs.layers), None, eval_iterations=iterations,
-                             unit_dims=text.problem(0, 1).units.dims.numpy(), sample_names=list(inputs.data.names),
+                             unit_dims=text.units(text.mask).dims.numpy(), sample_names=list(inputs.data.names),
                              words=text.words, keyword_masks=_keyword_masks(inputs.data, pads.shape),
                              entropy_spread=spread, **per_layer)
 
