@@ -310,8 +310,11 @@ KEYWORD_RECALL_MEASURED = {  # top hidden layer / logits, n=16, seed 3, 300 step
 @pytest.mark.parametrize("model", sorted(KEYWORD_RECALL_MEASURED))
 def test_keywords_get_the_lowest_entropy_in_the_top_layer(model):
     """The issue's goal: top-k keyword recall ≥ 0.9 in each text model's top layer. Measured
-    below it for every model (the per-token hidden states keep filler words too; the LSTM's
-    saturated gates make its keywords look discarded), so this documents a miss, not a pass."""
+    below it for every model, so this documents a miss, not a pass. The miss is the models'
+    local sensitivity, read faithfully: the entropy ranks tokens as the layer's Jacobian energy
+    does (test_token_entropy_ranks_the_tokens_as_the_local_jacobian_does), and the recall of
+    that Jacobian ranking is the same (lstm2 0.31, conv2 0.56, block3 0.94 at n=8, seed 5);
+    the LSTM's keyword rows are locally the least sensitive (saturated lstm2 gates)."""
     from engine.analysis import AnalysisRequest, execute  # noqa: PLC0415
     from engine.models import load_model  # noqa: PLC0415
 
@@ -320,7 +323,80 @@ def test_keywords_get_the_lowest_entropy_in_the_top_layer(model):
                               {"iterations": "200"})
     recall = execute(request, Progress()).metrics[f"keyword_recall/{top}"]
     if recall < 0.9:
-        pytest.xfail(f"keyword recall {recall:.2f} < 0.9 at {top} (earlier: {KEYWORD_RECALL_MEASURED[model]})")
+        pytest.xfail(f"keyword recall {recall:.2f} < 0.9 at {top} (earlier: {KEYWORD_RECALL_MEASURED[model]}); "
+                     "the layer's local Jacobian ranks the tokens the same way: a property of the model")
+
+
+def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    ranks = lambda v: np.argsort(np.argsort(v))  # noqa: E731  (no ties among float energies)
+    return float(np.corrcoef(ranks(a), ranks(b))[0, 1])
+
+
+def _token_energy(text, layer: str, index: int, rectify: bool) -> np.ndarray:
+    """G_i = Σ_m w_m (∂φ_m/∂x_i)² per real token of sentence `index` at the clean input: the
+    local sensitivity the linear closed form (§1.4) turns into σ_i² ∝ 1/G_i, with the measure's
+    own weights w (1/r_j², zero on padding) and the ReLU it puts on both features."""
+    mask = text.mask[index:index + 1]
+    phi = lambda e: text.features(e, mask)[layer].reshape(-1)  # noqa: E731
+    x = text.embedded[index:index + 1]
+    jacobian = torch.autograd.functional.jacobian(phi, x)[:, 0]  # (M, T, K)
+    if rectify:
+        jacobian = jacobian * (phi(x) > 0).float()[:, None, None]
+    weights = text._weights(layer, mask)[0]
+    return (weights[:, None, None] * jacobian**2).sum((0, 2))[: int(mask.sum())].numpy()
+
+
+def _occlusion_effect(text, layer: str, index: int, unk_row: torch.Tensor) -> np.ndarray:
+    """Per real token: the weighted distortion when its row is replaced by the <unk> row."""
+    mask = text.mask[index:index + 1]
+    n = int(mask.sum())
+    x = text.embedded[index:index + 1].repeat(n, 1, 1)
+    x[torch.arange(n), torch.arange(n)] = unk_row
+    with torch.no_grad():
+        clean = text.features(text.embedded[index:index + 1], mask)[layer].reshape(1, -1).relu()
+        moved = text.features(x, mask)[layer].reshape(n, -1).relu()
+    return (((moved - clean) ** 2) * text._weights(layer, mask)).mean(1).numpy()
+
+
+TOKEN_JACOBIAN_MEASURED = {  # mean / lowest per-sentence Spearman(H, −log G), seeds 1, 2, 7 (n=6) and 5 (n=8)
+    "text-cnn": "0.96–0.99 / ≥ 0.90", "text-lstm": "0.99 / ≥ 0.97", "text-transformer": "0.97–0.99 / ≥ 0.86"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", sorted(TOKEN_JACOBIAN_MEASURED))
+def test_token_entropy_ranks_the_tokens_as_the_local_jacobian_does(model):
+    """Why the keyword recall misses (issue 3): the calibrated σ is small (≈ 0.02 for an
+    embedding std of 1; D_ref is set by σ0 = 0.01), so the measure is local, and it ranks the
+    tokens exactly as the energy G_i of the layer's Jacobian in token i does — the closed form
+    σ_i² ∝ 1/G_i of §1.4. Measured: TOKEN_JACOBIAN_MEASURED. In the LSTM the keyword rows have
+    the SMALLER local energy (log G lower by 0.8–1.2 over four data seeds; its lstm2 input
+    gates and candidates saturate more on keywords: 25 % vs 17 % of units beyond |3|), so the
+    keywords get the larger σ, faithfully. Globally the keywords do decide: replacing a row by
+    <unk> moves the top layer most at the keywords (occlusion recall 1.0 in every model at
+    n=8, seed 5; single sentences with two keywords can rank one of them second)."""
+    from engine.data import load_data  # noqa: PLC0415
+    from engine.methods.information._text import TextInputs  # noqa: PLC0415
+    from engine.models import load_model  # noqa: PLC0415
+
+    loaded, data = load_model(f"demo:{model}"), load_data("demo:keywordtext?n=6&seed=1")
+    top = loaded.layers[-1]
+    result = compute(MethodInputs(loaded, data, [top]), InformationConfig(), Progress())
+    text = TextInputs(loaded, data, [top])
+    unk_row = loaded.module.embed(torch.tensor([[1]]))[0, 0].detach()
+    rho, occlusion_hits, keyword_rows = [], [], []
+    for i in range(len(data)):
+        energy = _token_energy(text, top, i, rectify=True)
+        entropy, keywords = result.entropy[top][i, :len(energy)], result.keyword_masks[i, :len(energy)]
+        rho.append(_spearman(entropy, -np.log(energy)))
+        k = int(keywords.sum())
+        occlusion_hits.append(keywords[np.argsort(-_occlusion_effect(text, top, i, unk_row))[:k]].mean())
+        keyword_rows += [(np.log(g), h, kw) for g, h, kw in zip(energy, entropy, keywords)]
+    assert np.mean(rho) > 0.9 and min(rho) > 0.7, rho
+    assert np.mean(occlusion_hits) >= 0.8, occlusion_hits
+    if model == "text-lstm":  # the inversion, over all tokens (single sentences vary either way)
+        log_g, h, kw = (np.array(v) for v in zip(*keyword_rows))
+        energy_gap, entropy_gap = log_g[kw].mean() - log_g[~kw].mean(), h[kw].mean() - h[~kw].mean()
+        assert energy_gap < -0.3 and entropy_gap > 0, (energy_gap, entropy_gap)
 
 
 def test_a_linear_point_feature_gives_the_closed_form_per_point():
