@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.methods.explanatory_graph.layout import pixel_xy
 from engine.results import ResultRecord
 
 
@@ -51,12 +52,28 @@ def _regions(arrays: dict, entropy: np.ndarray, i: int) -> tuple:
     return fg, bg
 
 
+def graph_table(record: ResultRecord) -> tuple[list[str], list[list]]:
+    """One row per node: where it sits, how it deforms, how strongly it fires, its parents (edges)."""
+    a, geometry = record.arrays, record.meta["geometry"]
+    header = ["layer", "node", "filter", "mean_h", "mean_w", "x_px", "y_px", "sigma", "mean_score", "parents"]
+    rows = []
+    for layer in record.meta["layers"]:
+        g = geometry[layer]
+        mean_pos, scores = a[f"mean_pos/{layer}"], a[f"scores/{layer}"].mean(0)
+        xy = pixel_xy(mean_pos, g["centre"], g["stride"])
+        for k, (h, w) in enumerate(mean_pos):
+            parents = " ".join(str(int(p)) for p in a[f"parents/{layer}"][k])
+            rows.append([layer, k, k // g["per_filter"], float(h), float(w), float(xy[k, 0]), float(xy[k, 1]),
+                         float(a[f"sigma/{layer}"][k]), float(scores[k]), parents])
+    return header, rows
+
+
 def metrics_table(record: ResultRecord) -> tuple[list[str], list[list]]:
     return ["metric", "value"], [[k, v] for k, v in sorted(record.metrics.items())]
 
 
 TABLES = {"activations": activations_table, "attribution": attribution_table,
-          "information": information_table}
+          "information": information_table, "explanatory-graph": graph_table}
 
 
 def table(record: ResultRecord) -> tuple[list[str], list[list]]:

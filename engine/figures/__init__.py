@@ -9,11 +9,11 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from engine.errors import BadInput, choices
-from engine.figures import activations, attribution, information
+from engine.figures import activations, attribution, graph, information
 from engine.results import ResultRecord
 
 RENDERERS = {"activations": activations.render, "attribution": attribution.render,
-             "information": information.render}
+             "information": information.render, "explanatory-graph": graph.render}
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
 

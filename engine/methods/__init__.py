@@ -10,10 +10,11 @@ from __future__ import annotations
 from engine.errors import BadInput, choices
 from engine.methods.activations import METHOD as ACTIVATIONS
 from engine.methods.baseline import METHOD as BASELINE
+from engine.methods.explanatory_graph import METHOD as EXPLANATORY_GRAPH
 from engine.methods.information import METHOD as INFORMATION
 from engine.methods.base import Method, MethodInputs  # noqa: F401 (re-exported)
 
-METHODS: dict[str, Method] = {m.name: m for m in (ACTIVATIONS, BASELINE, INFORMATION)}
+METHODS: dict[str, Method] = {m.name: m for m in (ACTIVATIONS, BASELINE, INFORMATION, EXPLANATORY_GRAPH)}
 
 
 def get_method(name: str) -> Method:

@@ -32,6 +32,7 @@ CASES = [
                   "occlusion_window": "16", "occlusion_stride": "16"}),
     ("information", {"grid": "4", "iterations": "4", "draws": "2", "eval_draws": "2", "judge_draws": "2", "eval_every": "2", "repeats": "2",
                      "batch_size": "4"}),
+    ("explanatory-graph", {"iterations": "2", "parents": "3", "batch_size": "4"}),
 ]
 NAMES = [name for name, _ in CASES]
 
@@ -135,9 +136,10 @@ def test_config_json_round_trip(name, values):
 # what the shared figure and table show for the CASES above on 6 samples, 4 filters a layer:
 # activations: 4 filters × top_k 2 samples, one row a filter; baseline: 6 samples × (image + 4 maps)
 # information: 4 samples × (image + 1 layer), its colour bar and the foreground/background curve
-FIGURE_GRID = {"activations": (4, 2), "baseline": (6, 5), "information": (4, 2)}
-FIGURE_EXTRA_AXES = {"information": 2}
-TABLE_ROWS = {"activations": 4, "baseline": 6, "information": 6}
+# explanatory-graph: the graph panel and 6 strongest nodes × 5 patches; a row a node (4 filters × 6 nodes)
+FIGURE_GRID = {"activations": (4, 2), "baseline": (6, 5), "information": (4, 2), "explanatory-graph": (6, 5)}
+FIGURE_EXTRA_AXES = {"information": 2, "explanatory-graph": 1}
+TABLE_ROWS = {"activations": 4, "baseline": 6, "information": 6, "explanatory-graph": 24}
 
 
 @pytest.mark.parametrize("name, values", CASES, ids=NAMES)

@@ -1,0 +1,156 @@
+"""Top-down EM: each layer's nodes fitted to its maps and to the positions of the layer above.
+
+spec: explanatory-graph §1.5 (INIT, the layer loop, M_STEP), after the reference's
+learn_explanatoryGraph / updateModel. The first iteration of a lower layer runs without
+parents; parents are re-picked at every later iteration from the previous one's
+positions. Training records are those of the last E-step, scores over the layer's
+global mean (P6). §1.6 inference is the same E-step, top-down, without the M-step.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+
+from engine.methods.explanatory_graph._estep import e_step, infer, search_window, top_prior
+from engine.methods.explanatory_graph._features import FeatureStore
+from engine.methods.explanatory_graph._graph import GraphLayer, LayerRecords
+from engine.methods.explanatory_graph._parents import displacements, parent_prior, select_parents
+from engine.receptive_field import UnitGrid
+
+MONITOR_COLUMNS = ("mean_score", "mean_shift", "mean_sigma", "parent_changes")
+
+
+@dataclass
+class Upper:
+    """The layer above, as the one being mined or inferred sees it."""
+
+    layer: GraphLayer
+    records: LayerRecords
+    moves: torch.Tensor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.moves = displacements(self.records, self.layer.train_mean)
+
+
+def init_layer(name: str, store: FeatureStore, grid: UnitGrid, density: float,
+               sigma_unit: torch.Tensor, config, generator: torch.Generator) -> GraphLayer:
+    """P = ⌈n²·density⌉ nodes a filter at distinct random units, σ = init_delta·n (initializeModel)."""
+    channels, side, _ = store.shape
+    per_filter = min(side * side, math.ceil(side * side * density))
+    picks = torch.stack([torch.randperm(side * side, generator=generator)[:per_filter]
+                         for _ in range(channels)]).reshape(-1)
+    mean_pos = torch.stack([picks // side, picks % side], -1).float()
+    sigma = torch.full((channels * per_filter,), config.init_delta * side)
+    return GraphLayer(name, side, channels, per_filter, grid, mean_pos, sigma, sigma_unit)
+
+
+def _prior(layer: GraphLayer, upper: Upper | None, start: int, stop: int, config):
+    if upper is None or not layer.has_parents:
+        return top_prior(stop - start, layer.nodes, layer.side, config)
+    return parent_prior(layer, upper.layer, upper.moves[start:stop])
+
+
+def _sweep(layer: GraphLayer, store: FeatureStore, upper: Upper | None, config, report):
+    """One E-step over every image: the records and the summed statistics."""
+    window = search_window(layer.sigma, layer.side, config)
+    records = LayerRecords.empty(len(store), layer.nodes)
+    totals, min_spread = None, math.inf
+    for start in range(0, len(store), config.batch_size):
+        stop = min(start + config.batch_size, len(store))
+        report(start)
+        prior = _prior(layer, upper, start, stop, config)
+        out = e_step(store.get(start, stop), layer.mean_pos, layer.per_filter, window, prior, config)
+        records.put(start, out.positions, out.scores, out.best)
+        stats = (out.resp_evidence, out.resp_shift, out.spread_stat, out.score_sum)
+        totals = stats if totals is None else tuple(a + b for a, b in zip(totals, stats))
+        min_spread = min(min_spread, float(prior.spread.min()))
+    return records, totals, window, min_spread
+
+
+def m_step(layer: GraphLayer, totals, window, min_spread: float, iteration: int,
+           density: float, config) -> float:
+    """Damped mean shift of p̄_V and the σ_V update (updateModel); returns the mean shift."""
+    resp_evidence, resp_shift, spread_stat, score_sum = totals
+    step = (min_spread / iteration**0.25) ** 2 * config.eta
+    shift = step * resp_shift / resp_evidence.clamp_min(1e-8)[:, None]
+    old = layer.mean_pos
+    layer.mean_pos = (old + shift).clamp(0, layer.side - 1)
+    ceiling = layer.side / math.sqrt(density * layer.side**2)      # max_delta·n
+    sigma = (spread_stat / score_sum.clamp_min(1e-30)).sqrt() * window.spacing
+    sigma = torch.where(score_sum > 0, sigma, layer.sigma)         # a node with no evidence keeps its σ
+    layer.sigma = sigma.clamp(ceiling / 10, ceiling)
+    return float((layer.mean_pos - old).norm(dim=1).mean())
+
+
+def mine_layer(layer: GraphLayer, store: FeatureStore, upper: Upper | None, density: float,
+               config, progress) -> tuple[LayerRecords, list]:
+    """EM on one layer; returns its training records and the EM monitor rows."""
+    records, monitor = None, []
+    for t in range(1, config.iterations + 1):
+        changes = 0.0
+        if upper is not None and t >= 2:
+            before = layer.parents
+            layer.parents, layer.affinity = select_parents(layer, records, upper.layer, upper.records, config)
+            changes = _changed_edges(before, layer.parents)
+
+        def report(start, t=t):
+            progress.step((t - 1) * len(store) + start, config.iterations * len(store),
+                          f"{layer.name}: EM iteration {t}/{config.iterations}")
+
+        records, totals, window, min_spread = _sweep(layer, store, upper, config, report)
+        shift = m_step(layer, totals, window, min_spread, t, density, config)
+        monitor.append([float(records.scores.mean()), shift, float(layer.sigma.mean()), changes])
+    layer.score_norm = float(records.scores.mean().clamp_min(1e-30))
+    records.scores /= layer.score_norm
+    records.best /= layer.score_norm
+    layer.train_mean = records.positions.mean(0)
+    return records, monitor
+
+
+def _changed_edges(before: torch.Tensor, after: torch.Tensor) -> float:
+    """Edges of `after` that `before` did not have (all of them on the first pick)."""
+    if before.shape != after.shape:
+        return float(after.numel())
+    same = (after[:, :, None] == before[:, None, :]).any(2)
+    return float((~same).sum())
+
+
+def infer_layer(layer: GraphLayer, store: FeatureStore, upper: Upper | None, config,
+                progress=None) -> LayerRecords:
+    """§1.6: positions and scores on new images, scores over the training normaliser."""
+    window = search_window(layer.sigma, layer.side, config)
+    records = LayerRecords.empty(len(store), layer.nodes)
+    for start in range(0, len(store), config.batch_size):
+        stop = min(start + config.batch_size, len(store))
+        if progress is not None:
+            progress.step(start, len(store), f"{layer.name}: inference")
+        prior = _prior(layer, upper, start, stop, config)
+        out = infer(store.get(start, stop), layer.mean_pos, layer.per_filter, window, prior, config)
+        records.put(start, out.positions, out.scores / layer.score_norm, out.best / layer.score_norm)
+    return records
+
+
+def mine(stores: dict, grids: dict, sigma_unit: dict, layers: list[str], config, seed: int, progress):
+    """The whole graph, top-down; `layers` bottom to top. Returns (graph, records, monitor) by layer."""
+    generator = torch.Generator().manual_seed(seed)
+    graph, records, monitor, upper = {}, {}, {}, None
+    for i, layer in enumerate(reversed(layers)):
+        side = stores[layer].shape[-1]
+        density = config.density(layers.index(layer), side)
+        node = init_layer(layer, stores[layer], grids[layer], density, sigma_unit[layer], config, generator)
+        part = progress.child(i / len(layers), (i + 1) / len(layers))
+        records[layer], monitor[layer] = mine_layer(node, stores[layer], upper, density, config, part)
+        graph[layer], upper = node, Upper(node, records[layer])
+    return graph, records, monitor
+
+
+def infer_graph(graph: dict, stores: dict, layers: list[str], config, progress) -> dict:
+    """§1.6 on new images: every layer top-down, each from its just-inferred parents."""
+    records, upper = {}, None
+    for i, layer in enumerate(reversed(layers)):
+        part = progress.child(i / len(layers), (i + 1) / len(layers))
+        records[layer] = infer_layer(graph[layer], stores[layer], upper, config, part)
+        upper = Upper(graph[layer], records[layer])
+    return records
