@@ -2,9 +2,10 @@
 from gui.panes.activation_maps import ActivationMapsPane
 from gui.panes.entropy_heatmaps import EntropyHeatmapsPane
 from gui.panes.figure_view import FigurePane
+from gui.panes.graph_browser import GraphBrowserPane
 
 PANES = {"activation_maps": ActivationMapsPane, "entropy_heatmaps": EntropyHeatmapsPane,
-         "figure": FigurePane}
+         "graph_browser": GraphBrowserPane, "figure": FigurePane}
 
 
 def pane_for_kind(kind: str) -> str:

@@ -1,0 +1,258 @@
+"""Explanatory graph pane: the layered graph, a node's patches and positions, the EM monitor.
+
+spec: explanatory-graph §1.12. Left, the graph (pan and zoom; level of detail in
+_graph_items). Click a node → it becomes the selected node: its top patches, its inferred
+position on the current image with its parents, and the drill-down of its filter (each
+node of the filter where it fired on this image: which node claims which peak). The
+selection's layer and filter are shared with the activation maps pane through the document.
+Renders only from `(record, state)`; `figure()` is the CLI's export figure.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QSplitter, QVBoxLayout, QWidget
+
+from engine import figures
+from engine.methods.explanatory_graph.layout import patch, pixel_xy, top_images
+from gui.panes._graph_items import GraphView
+from gui.panes._graph_overlays import DrillDown, MonitorPlots, NodeOnImage, image_view
+from gui.panes._imaging import mosaic
+
+
+@dataclass(frozen=True)
+class GraphBrowserPaneState:
+    """What the user chose in this pane."""
+
+    layer: str | None = None   # layer of the selected node
+    node: int | None = None    # the selected node, an index into its layer's nodes
+    filter: int | None = None  # the highlighted filter of `layer` (the node's, or the selection's)
+    sample: int = 0            # the current image
+    patches: int = 6           # top images shown for the selected node
+
+
+class GraphBrowserPane(QWidget):
+    kinds = ("explanatory-graph",)
+    title = "Explanatory graph"
+
+    def __init__(self, document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.record = None
+        self.state = GraphBrowserPaneState()
+        self._build()
+        document.subscribe(self._on_document)
+
+    # building ------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.layer_box, self.sample_spin = QComboBox(), QSpinBox()
+        self.lod = QLabel()
+        controls = QHBoxLayout()
+        for label, widget in (("layer", self.layer_box), ("image", self.sample_spin)):
+            controls.addWidget(QLabel(label))
+            controls.addWidget(widget)
+        controls.addStretch(1)
+        controls.addWidget(self.lod)
+        self.graph = GraphView()
+        self.info = QLabel("Click a node of the graph: its patches and positions appear here.")
+        self.info.setWordWrap(True)
+        self.patch_view, self.patch_box, self.patch_item = image_view()
+        self.patch_caption = QLabel()
+        self.patch_caption.setWordWrap(True)
+        self.on_image, self.drill = NodeOnImage(), DrillDown()
+        self.monitor = MonitorPlots()
+        splitter = QSplitter(Qt.Horizontal)
+        splitter.addWidget(self.graph)
+        splitter.addWidget(self._side_column())
+        splitter.setSizes([620, 480])
+        layout = QVBoxLayout(self)
+        layout.addLayout(controls)
+        layout.addWidget(splitter, 1)
+        self._connect()
+
+    def _side_column(self) -> QWidget:
+        images = QHBoxLayout()
+        images.addWidget(self.on_image, 1)
+        images.addWidget(self.drill, 1)
+        column = QWidget()
+        layout = QVBoxLayout(column)
+        layout.addWidget(self.info)
+        layout.addWidget(self.patch_view, 1)
+        layout.addWidget(self.patch_caption)
+        layout.addLayout(images, 3)
+        layout.addWidget(self.monitor, 2)
+        return column
+
+    def _connect(self) -> None:
+        self.layer_box.currentTextChanged.connect(self._on_layer_chosen)
+        self.sample_spin.valueChanged.connect(lambda i: self.set_state(sample=i))
+        self.graph.scene().sigMouseClicked.connect(self._on_graph_clicked)
+        self.graph.redraw_timer.timeout.connect(self._render_lod)
+
+    # input ---------------------------------------------------------------------------
+    def show_result(self, record) -> None:
+        self.record = record
+        layers, count = record.meta["layers"], len(record.arrays["images"])
+        layer = self.state.layer if self.state.layer in layers else layers[-1]
+        node = self.strongest_node(layer)
+        self.state = replace(self.state, layer=layer, node=node, filter=self.filter_of(layer, node),
+                             sample=min(self.state.sample, count - 1))
+        self.layer_box.blockSignals(True)
+        self.layer_box.clear()
+        self.layer_box.addItems(layers)
+        self.layer_box.blockSignals(False)
+        self.sample_spin.blockSignals(True)
+        self.sample_spin.setRange(0, count - 1)
+        self.sample_spin.blockSignals(False)
+        self.graph.set_graph(record)
+        self.render()
+
+    def set_state(self, **changes) -> None:
+        self.state = replace(self.state, **changes)
+        self.render()
+
+    def select_node(self, layer: str, node: int) -> None:
+        """The node becomes the selected one, and its layer and filter the shared selection."""
+        filt = self.filter_of(layer, node)
+        self.set_state(layer=layer, node=node, filter=filt)
+        self.document.select(layer=layer, filter=filt)
+
+    def _on_layer_chosen(self, layer: str) -> None:
+        if layer and self.record is not None and layer != self.state.layer:
+            self.select_node(layer, self.strongest_node(layer))
+
+    def _on_graph_clicked(self, event) -> None:
+        if self.record is None or event.button() != Qt.LeftButton:
+            return
+        point = self.graph.getViewBox().mapSceneToView(event.scenePos())
+        picked = self.graph.node_at(point.x(), point.y())
+        if picked is not None:
+            self.select_node(*picked)
+
+    def _on_document(self, event: str, payload) -> None:
+        """Another pane picked a filter: highlight its nodes and select its strongest one."""
+        if event != "selection" or self.record is None or not {"layer", "filter"} & set(payload):
+            return
+        layer, filt = self.document.selection.layer, self.document.selection.filter
+        if layer not in self.record.meta["layers"] or filt is None:
+            return
+        if not 0 <= filt < self.geometry(layer)["channels"] or (layer, filt) == (self.state.layer, self.state.filter):
+            return
+        node = self.state.node if self.state.layer == layer and self.filter_of(layer, self.state.node) == filt \
+            else self.strongest_node(layer, filt)
+        self.set_state(layer=layer, node=node, filter=filt)
+
+    # what is where -------------------------------------------------------------------
+    def geometry(self, layer: str) -> dict:
+        return self.record.meta["geometry"][layer]
+
+    def filter_of(self, layer: str, node: int) -> int:
+        return int(node) // self.geometry(layer)["per_filter"]
+
+    def filter_nodes(self, layer: str, filt: int) -> np.ndarray:
+        per_filter = self.geometry(layer)["per_filter"]
+        return filt * per_filter + np.arange(per_filter)
+
+    def strongest_node(self, layer: str, filt: int | None = None) -> int:
+        """The node shown first: the largest mean score (of the layer, or of one filter)."""
+        mean = self.record.arrays[f"scores/{layer}"].mean(0)
+        if filt is None:
+            return int(np.argmax(mean))
+        nodes = self.filter_nodes(layer, filt)
+        return int(nodes[np.argmax(mean[nodes])])
+
+    def position_px(self, layer: str, sample: int, nodes) -> np.ndarray:
+        """(…,2) pixel (x, y) where `nodes` of `layer` fired on image `sample`."""
+        g = self.geometry(layer)
+        return pixel_xy(self.record.arrays[f"positions/{layer}"][sample, nodes], g["centre"], g["stride"])
+
+    def parents_of(self, layer: str, node: int) -> tuple[str | None, np.ndarray]:
+        layers = self.record.meta["layers"]
+        upper = layers[layers.index(layer) + 1] if layer != layers[-1] else None
+        return upper, self.record.arrays[f"parents/{layer}"][node]
+
+    # rendering -----------------------------------------------------------------------
+    def render(self) -> None:
+        if self.record is None or self.state.layer is None:
+            return
+        s = self.state
+        self._sync_controls()
+        self.graph.show_marks(s.layer, self.filter_nodes(s.layer, s.filter), s.node)
+        self.info.setText(self.describe_node())
+        self._render_patches()
+        image = self.record.arrays["images"][s.sample].transpose(1, 2, 0)
+        self.on_image.show(image, *self._node_marks())
+        self.drill.show(image, *self._drill_marks())
+        self.monitor.show(self.record.arrays[f"monitor/{s.layer}"], s.layer)
+        self._render_lod()
+
+    def _sync_controls(self) -> None:
+        for widget, set_value in ((self.layer_box, lambda: self.layer_box.setCurrentText(self.state.layer)),
+                                  (self.sample_spin, lambda: self.sample_spin.setValue(self.state.sample))):
+            widget.blockSignals(True)
+            set_value()
+            widget.blockSignals(False)
+        self.sample_spin.setToolTip(self.record.meta["sample_names"][self.state.sample])
+
+    def describe_node(self) -> str:
+        """The selected node's label: layer, node, filter, mean score, σ, parents."""
+        s, a = self.state, self.record.arrays
+        upper, parents = self.parents_of(s.layer, s.node)
+        stride = self.geometry(s.layer)["stride"]
+        sigma = float(a[f"sigma/{s.layer}"][s.node])
+        parent_text = f"parents in {upper}: " + " ".join(str(int(p)) for p in parents) if len(parents) \
+            else "top layer: no parents"
+        return (f"{s.layer} · node {s.node} · filter {s.filter} · mean score "
+                f"{float(a[f'scores/{s.layer}'][:, s.node].mean()):.3g} · σ = {sigma:.3g} units "
+                f"({sigma * stride:.3g} px) · {parent_text}")
+
+    def top_patches(self) -> tuple[np.ndarray, np.ndarray]:
+        """(count, s, s, 3) patches of the selected node's top images around where it fired; their indices."""
+        s, scores = self.state, self.record.arrays[f"scores/{self.state.layer}"]
+        index = top_images(scores, s.node, s.patches)
+        tiles = [patch(self.record.arrays["images"][i], self.position_px(s.layer, i, s.node)).transpose(1, 2, 0)
+                 for i in index]
+        return np.stack(tiles), index
+
+    def _render_patches(self) -> None:
+        tiles, index = self.top_patches()
+        self.patch_item.setImage(mosaic(tiles[None], gap=2, fill=0), levels=(0, 255))
+        self.patch_box.autoRange(padding=0.02)
+        scores, names = self.record.arrays[f"scores/{self.state.layer}"], self.record.meta["sample_names"]
+        self.patch_caption.setText("top images (score): " + ", ".join(
+            f"{names[i]} ({float(scores[i, self.state.node]):.3g})" for i in index))
+
+    def _node_marks(self):
+        """The selected node's position and σ (px) on the current image; its parents' positions."""
+        s = self.state
+        xy = self.position_px(s.layer, s.sample, s.node)
+        sigma_px = float(self.record.arrays[f"sigma/{s.layer}"][s.node]) * self.geometry(s.layer)["stride"]
+        upper, parents = self.parents_of(s.layer, s.node)
+        parent_xy = self.position_px(upper, s.sample, parents) if upper else np.zeros((0, 2))
+        score = float(self.record.arrays[f"scores/{s.layer}"][s.sample, s.node])
+        title = f"node {s.node} on {self.record.meta['sample_names'][s.sample]} · score {score:.3g}"
+        return xy, sigma_px, parent_xy, title
+
+    def _drill_marks(self):
+        """Each node of the filter where it fired on this image, its score; the raw filter's peak."""
+        s = self.state
+        nodes = self.filter_nodes(s.layer, s.filter)
+        g = self.geometry(s.layer)
+        peak = pixel_xy(self.record.arrays[f"filter_positions/{s.layer}"][s.sample, s.filter], g["centre"], g["stride"])
+        scores = self.record.arrays[f"scores/{s.layer}"][s.sample, nodes]
+        return (self.position_px(s.layer, s.sample, nodes), scores, nodes, peak,
+                f"filter {s.filter}: which node claims which peak")
+
+    def _render_lod(self) -> None:
+        if self.graph.edges is not None:
+            self.lod.setText(f"edges drawn: {len(self.graph.drawn_edges):,} of {len(self.graph.edges.child):,}")
+
+    # export --------------------------------------------------------------------------
+    def figure_options(self) -> dict:
+        return {"layer": self.state.layer}
+
+    def figure(self):
+        return figures.render(self.record, **self.figure_options())

@@ -1,0 +1,204 @@
+"""The explanatory graph pane driven by real clicks: the values it shows, linking, export, and
+level of detail on a fabricated 20,000-node graph."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF
+
+from engine.analysis import AnalysisRequest
+from engine.methods.explanatory_graph.layout import node_xy, patch, pixel_xy, top_images
+from engine.results import ResultRecord
+from engine.tables import graph_table
+from gui.panes._graph_items import EDGE_BUDGET
+from gui.panes._imaging import mosaic
+from gui_testkit import click_view_point, small_request, wait_job
+
+DATA = "demo:partworld?n=6&seed=3"
+QUICK = {"iterations": "2", "parents": "4", "batch_size": "6", "stability_images": "3"}
+
+
+@pytest.fixture
+def shown(qtbot, window):
+    job_id = window.run(AnalysisRequest("explanatory-graph", "demo:partworld-cnn", DATA, ["conv4", "conv5"], QUICK))
+    wait_job(qtbot, window, job_id)
+    assert window.document.jobs[job_id].status == "done", window.document.jobs[job_id].reason
+    return window, window.panes["graph_browser"]
+
+
+def click_node(qtbot, pane, layer: str, node: int) -> None:
+    """Zoom onto the node (so its neighbours are pixels apart), then click it for real."""
+    point = pane.graph.node_point(layer, node)
+    pane.graph.setRange(xRange=(point.x() - 0.01, point.x() + 0.01), yRange=(-0.5, 1.5), padding=0)
+    click_view_point(qtbot, pane.graph, pane.graph.getViewBox(), point)
+
+
+def expected_patches(record, layer: str, node: int, count: int = 6) -> np.ndarray:
+    g, a = record.meta["geometry"][layer], record.arrays
+    tiles = [patch(a["images"][i], pixel_xy(a[f"positions/{layer}"][i, node], g["centre"], g["stride"]))
+             for i in top_images(a[f"scores/{layer}"], node, count)]
+    return mosaic(np.stack(tiles).transpose(0, 2, 3, 1)[None], gap=2, fill=0)
+
+
+def test_clicking_a_node_selects_it_and_shows_its_patches_and_positions(qtbot, shown):
+    window, pane = shown
+    record, a = pane.record, pane.record.arrays
+    assert window.current_pane() is pane and pane.state.layer == "conv5"
+    node = int(np.argsort(-a["scores/conv4"].mean(0))[3])  # a strong node, not the first one
+    click_node(qtbot, pane, "conv4", node)
+    filt = node // 17
+    assert (pane.state.layer, pane.state.node, pane.state.filter) == ("conv4", node, filt)
+    assert (window.document.selection.layer, window.document.selection.filter) == ("conv4", filt)
+    parents = " ".join(str(int(p)) for p in a["parents/conv4"][node])
+    assert pane.info.text() == (f"conv4 · node {node} · filter {filt} · mean score "
+                                f"{float(a['scores/conv4'][:, node].mean()):.3g} · σ = "
+                                f"{float(a['sigma/conv4'][node]):.3g} units "
+                                f"({float(a['sigma/conv4'][node]) * 8:.3g} px) · parents in conv5: {parents}")
+    assert np.array_equal(pane.patch_item.image, expected_patches(record, "conv4", node))
+    pane.sample_spin.setValue(4)  # the marker follows the image chosen
+    x, y = pane.on_image.marker.getData()
+    assert np.allclose((x[0], y[0]), 3.5 + 8 * a["positions/conv4"][4, node][::-1])
+    px, py = pane.on_image.parent_dots.getData()
+    assert np.allclose(np.stack([px, py], 1), 3.5 + 8 * a["positions/conv5"][4, a["parents/conv4"][node]][:, ::-1])
+    assert np.array_equal(pane.on_image.image_item.image, a["images"][4].transpose(1, 2, 0))
+    assert pane.on_image.title.text.startswith(f"node {node} on {record.meta['sample_names'][4]}")
+
+
+def test_a_click_between_bands_changes_nothing(qtbot, shown):
+    window, pane = shown
+    before = pane.state
+    click_view_point(qtbot, pane.graph, pane.graph.getViewBox(), QPointF(0.5, 0.5))
+    assert pane.state == before
+
+
+def test_the_drill_down_shows_where_each_node_of_the_filter_fired(qtbot, shown):
+    _, pane = shown
+    a = pane.record.arrays
+    click_node(qtbot, pane, "conv4", 3 * 17 + 2)
+    pane.sample_spin.setValue(2)
+    nodes = 3 * 17 + np.arange(17)
+    x, y = pane.drill.dots.getData()
+    assert np.allclose(np.stack([x, y], 1), 3.5 + 8 * a["positions/conv4"][2, nodes][:, ::-1])
+    scores = a["scores/conv4"][2, nodes]
+    best = [i for i in np.argsort(-scores, kind="stable")[:6] if scores[i] > 0]
+    assert [label.textItem.toPlainText() for label in pane.drill.labels] == \
+        [f"{int(nodes[i])}: {float(scores[i]):.2g}" for i in best]
+    peak = pane.drill.peak.getData()
+    assert np.allclose((peak[0][0], peak[1][0]), 3.5 + 8 * a["filter_positions/conv4"][2, 3][::-1])
+
+
+def test_the_em_monitor_follows_the_layer(qtbot, shown):
+    _, pane = shown
+    a = pane.record.arrays
+    for layer in ("conv5", "conv4"):
+        pane.layer_box.setCurrentText(layer)
+        assert pane.state.node == int(np.argmax(a[f"scores/{layer}"].mean(0)))
+        for index, column in enumerate(("mean_score", "mean_shift", "mean_sigma", "parent_changes")):
+            x, y = pane.monitor.curves[column].getData()
+            assert np.array_equal(x, [1, 2]) and np.allclose(y, a[f"monitor/{layer}"][:, index])
+    assert pane.monitor.plots["parent_changes"].titleLabel.text == "conv4: edges changed"
+
+
+def test_a_filter_picked_in_activation_maps_is_highlighted_here(qtbot, shown):
+    window, graph_pane = shown
+    job_id = window.run(small_request(n=6))
+    wait_job(qtbot, window, job_id)
+    maps_pane = window.panes["activation_maps"]
+    click_view_point(qtbot, maps_pane.grid_view, maps_pane.grid_box, maps_pane.cell_centre(sample=1, filt=9))
+    assert (graph_pane.state.layer, graph_pane.state.filter) == ("conv5", 9)
+    mean = graph_pane.record.arrays["scores/conv5"].mean(0)
+    assert graph_pane.state.node == 9 * 17 + int(np.argmax(mean[9 * 17: 10 * 17]))
+    x, y = graph_pane.graph.filter_item.getData()
+    xy = node_xy(["conv4", "conv5"], graph_pane.record.meta["geometry"])["conv5"][9 * 17: 10 * 17]
+    assert np.allclose(np.stack([x, y], 1), xy)
+
+
+def test_export_writes_the_cli_figure_and_the_node_table(qtbot, shown, tmp_path):
+    window, pane = shown
+    click_node(qtbot, pane, "conv4", 40)
+    assert pane.figure_options() == {"layer": "conv4"}
+    titles = [sub._suptitle.get_text() for sub in pane.figure().subfigs]
+    assert "conv4: top patches of the strongest nodes" in titles
+    assert window.export("pdf", str(tmp_path / "g.pdf"), 80)
+    assert (tmp_path / "g.pdf").read_bytes()[:4] == b"%PDF"
+    assert window.export("csv", str(tmp_path / "g.csv"), 80)
+    lines = (tmp_path / "g.csv").read_text().splitlines()
+    header, rows = graph_table(pane.record)
+    assert lines[0] == ",".join(header) and len(lines) == 1 + len(rows) == 1 + 2 * 64 * 17
+
+
+# level of detail on a fabricated graph ---------------------------------------------------------
+def synthetic_graph(filters: int = 100, per_filter: int = 100, parents: int = 15, images: int = 4,
+                    side: int = 12, seed: int = 0) -> ResultRecord:
+    """Arrays in the shape result.py documents: two layers of 10,000 nodes, 150,000 edges."""
+    rng = np.random.default_rng(seed)
+    layers, nodes = ["low", "high"], filters * per_filter
+    arrays = {"images": rng.integers(0, 255, (images, 3, 32, 32), dtype=np.uint8),
+              "labels": np.zeros(images, np.int64)}
+    for layer, m in zip(layers, (parents, 0)):
+        arrays.update({f"mean_pos/{layer}": rng.uniform(0, side - 1, (nodes, 2)).astype(np.float32),
+                       f"sigma/{layer}": rng.uniform(0.5, 2, nodes).astype(np.float32),
+                       f"parents/{layer}": rng.integers(0, nodes, (nodes, m)),
+                       f"affinity/{layer}": rng.uniform(0, 5, (nodes, m)).astype(np.float32),
+                       f"train_mean/{layer}": rng.uniform(0, side - 1, (nodes, 2)).astype(np.float32),
+                       f"unit_std/{layer}": np.ones((filters, side, side), np.float32),
+                       f"positions/{layer}": rng.uniform(0, side - 1, (images, nodes, 2)).astype(np.float32),
+                       f"scores/{layer}": rng.exponential(1, (images, nodes)).astype(np.float32),
+                       f"best/{layer}": rng.exponential(1, (images, nodes)).astype(np.float32),
+                       f"filter_positions/{layer}": rng.integers(0, side, (images, filters, 2)).astype(np.float32),
+                       f"filter_scores/{layer}": rng.exponential(1, (images, filters)).astype(np.float32),
+                       f"monitor/{layer}": rng.uniform(0, 1, (3, 4))})
+    geometry = {layer: {"side": side, "channels": filters, "per_filter": per_filter, "centre": 1.0,
+                        "stride": 2.5, "walked": True, "score_norm": 1.0} for layer in layers}
+    meta = {"layers": layers, "part_names": [], "class_names": [], "geometry": geometry,
+            "sample_names": [f"s{i}" for i in range(images)]}
+    return ResultRecord("explanatory-graph", "explanatory-graph", {}, "synthetic", "synthetic", 0,
+                        arrays=arrays, meta=meta)
+
+
+@pytest.fixture
+def big_pane(qtbot, tmp_path):
+    from engine.session import open_session  # noqa: PLC0415
+    from gui.document import Document  # noqa: PLC0415
+    from gui.panes.graph_browser import GraphBrowserPane  # noqa: PLC0415
+
+    pane = GraphBrowserPane(Document(open_session(str(tmp_path / "session"))))
+    qtbot.addWidget(pane)
+    pane.resize(1200, 800)
+    pane.show()
+    qtbot.waitExposed(pane)
+    started = time.perf_counter()
+    pane.show_result(synthetic_graph())
+    pane.grab()
+    print(f"\n20,000 nodes: first show {time.perf_counter() - started:.2f} s")
+    return pane
+
+
+def test_twenty_thousand_nodes_stay_within_the_edge_budget(qtbot, big_pane):
+    graph = big_pane.graph
+    assert len(graph.nodes.xy) == 20_000 and len(graph.edges.child) == 150_000
+    selected = graph.nodes.flat(big_pane.state.layer, big_pane.state.node)
+    own = np.flatnonzero((graph.edges.child == selected) | (graph.edges.parent == selected))
+    zoomed_out = graph.drawn_segments()
+    assert zoomed_out == EDGE_BUDGET and np.isin(own, graph.drawn_edges).all()  # the selected node's, too
+    assert big_pane.lod.text() == f"edges drawn: {zoomed_out:,} of 150,000"
+    kept = np.setdiff1d(graph.drawn_edges, own)
+    dropped = np.setdiff1d(np.arange(150_000), graph.drawn_edges)
+    assert graph.edges.strength[kept].min() >= graph.edges.strength[dropped].max()  # the strongest kept
+    started = time.perf_counter()
+    graph.setRange(xRange=(0.40, 0.41), yRange=(-0.5, 1.5), padding=0)
+    qtbot.waitUntil(lambda: graph.drawn_segments() < EDGE_BUDGET, timeout=5000)
+    graph.grab()  # the repaint, too
+    zoom_s = time.perf_counter() - started
+    x = graph.nodes.xy[:, 0]
+    visible = (x >= 0.40) & (x <= 0.41)
+    in_view = np.flatnonzero(visible[graph.edges.child] | visible[graph.edges.parent])
+    assert np.array_equal(graph.drawn_edges, np.union1d(in_view, own))  # every edge of what is in view
+    started = time.perf_counter()
+    graph.redraw_edges()
+    redraw_s = time.perf_counter() - started
+    print(f"zoomed out: {zoomed_out} segments drawn; zoomed in: {graph.drawn_segments()} "
+          f"(zoom + repaint {zoom_s * 1000:.0f} ms, edge choice alone {redraw_s * 1000:.0f} ms)")
+    assert zoom_s < 1.0 and redraw_s < 0.5
