@@ -15,6 +15,9 @@ from gui.panes import PANES
 
 DEMO_REQUEST = AnalysisRequest("activations", "demo:partworld-cnn", "demo:partworld?n=64&seed=1",
                                ["conv4", "conv5"])
+# what `screenshot --pane NAME` runs first when the session has no result that pane shows
+PANE_DEMOS = {"graph_browser": AnalysisRequest("explanatory-graph", "demo:partworld-cnn", "demo:partworld?n=40&seed=1",
+                                               ["conv4", "conv5"], {"iterations": "3"})}
 
 
 def leave(code: int) -> None:
@@ -80,6 +83,23 @@ def _busy(window: MainWindow) -> bool:
     return any(j.status in ("queued", "running") for j in window.document.jobs.values())
 
 
+def show_pane(window: MainWindow, pane: str) -> None:
+    """The pane in front, on the newest result it can show (its demo run first if there is none)."""
+    kinds = PANES[pane].kinds
+    if not _newest_of(window, kinds) and pane in PANE_DEMOS:
+        window.run(PANE_DEMOS[pane])
+        wait_for_jobs(window)
+    newest = _newest_of(window, kinds)
+    if newest:
+        window.document.select(result=newest)
+    window.tabs.setCurrentWidget(window.panes[pane])
+
+
+def _newest_of(window: MainWindow, kinds: tuple) -> str | None:
+    done = [e for e in window.document.session.results if e.status == "done" and e.kind in kinds]
+    return max(done, key=lambda e: e.created).id if done else None
+
+
 def screenshot(session_dir: str, out: str, pane: str = "") -> int:
     """Render the window (after its jobs finish) to a PNG; exit code as the CLI's."""
     if not has_screen():  # the 2D panes render offscreen; no display is needed for a picture
@@ -96,7 +116,7 @@ def screenshot(session_dir: str, out: str, pane: str = "") -> int:
     window.show()
     wait_for_jobs(window)
     if pane:
-        window.tabs.setCurrentWidget(window.panes[pane])
+        show_pane(window, pane)
     for _ in range(5):
         app.processEvents()
     ok = window.grab().save(out, "PNG")

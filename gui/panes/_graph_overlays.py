@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGraphicsEllipseItem
 
 from engine.methods.explanatory_graph._em import MONITOR_COLUMNS
 
-MONITOR_TITLES = {"mean_score": "mean score", "mean_shift": "mean node shift (units)",
+MONITOR_TITLES = {"mean_score": "mean score", "mean_shift": "mean shift (units)",
                   "mean_sigma": "mean σ (units)", "parent_changes": "edges changed"}
-LABELLED_NODES = 6  # drill-down labels: the best-scoring nodes of the filter on this image
+LABELLED_NODES = 4  # drill-down labels: the best-scoring nodes of the filter on this image (more overlap)
 
 
 def image_view():
@@ -87,11 +88,13 @@ class DrillDown(_ImageWithMarks):
         self.dots.setData(pos=xy, size=4 + 10 * scores / top, brush=self.brushes)
         for label in self.labels:
             self.box.removeItem(label)
-        self.labels = [self._label(xy[i], f"{int(nodes[i])}: {float(scores[i]):.2g}", self.brushes[i])
-                       for i in labelled(scores)]
+        self.labels = [self._label(xy[i], f"{int(nodes[i])}: {float(scores[i]):.2g}", self.brushes[i],
+                                   right_half=xy[i][0] > image.shape[1] / 2) for i in labelled(scores)]
 
-    def _label(self, xy, text: str, colour) -> pg.TextItem:
-        label = pg.TextItem(text, color=colour, anchor=(0, 1), fill=(0, 0, 0, 140))
+    def _label(self, xy, text: str, colour, right_half: bool) -> pg.TextItem:
+        # on the right half the label goes left of its dot, so it stays inside the image
+        label = pg.TextItem(text, color=colour, anchor=(1 if right_half else 0, 1), fill=(0, 0, 0, 140))
+        label.setFont(QFont(label.textItem.font().family(), 7))
         label.setPos(float(xy[0]), float(xy[1]))
         self.box.addItem(label)
         return label
@@ -104,21 +107,25 @@ def labelled(scores: np.ndarray) -> np.ndarray:
 
 
 class MonitorPlots(pg.GraphicsLayoutWidget):
-    """The EM monitor of one layer: each column of monitor/LAYER over the iterations."""
+    """The EM monitor of one layer: each column of monitor/LAYER over the iterations, side by side."""
 
     def __init__(self) -> None:
         super().__init__()
         self.plots, self.curves = {}, {}
+        self.ci.layout.setSpacing(2)
         for index, column in enumerate(MONITOR_COLUMNS):
-            plot = self.addPlot(row=index // 2, col=index % 2)
+            plot = self.addPlot(row=0, col=index)
             plot.setTitle(MONITOR_TITLES[column], size="8pt")
             plot.setMenuEnabled(False)
             plot.hideButtons()
+            plot.getAxis("left").setStyle(maxTickLevel=0)  # a few ticks: the plots are small
+            plot.getAxis("left").setWidth(36)
             self.plots[column] = plot
             self.curves[column] = plot.plot(pen=pg.mkPen("#f39c12", width=2), symbol="o", symbolSize=4)
 
-    def show(self, monitor: np.ndarray, layer: str) -> None:
+    def show(self, monitor: np.ndarray) -> None:
         iterations = np.arange(1, len(monitor) + 1)
+        ticks = [[(int(i), str(int(i))) for i in iterations[:: max(1, len(iterations) // 5)]]]
         for index, column in enumerate(MONITOR_COLUMNS):
+            self.plots[column].getAxis("bottom").setTicks(ticks)
             self.curves[column].setData(iterations, monitor[:, index])
-            self.plots[column].setTitle(f"{layer}: {MONITOR_TITLES[column]}", size="8pt")

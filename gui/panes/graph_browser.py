@@ -49,11 +49,12 @@ class GraphBrowserPane(QWidget):
     # building ------------------------------------------------------------------------
     def _build(self) -> None:
         self.layer_box, self.sample_spin = QComboBox(), QSpinBox()
-        self.lod = QLabel()
+        self.lod, self.sample_name = QLabel(), QLabel()
         controls = QHBoxLayout()
         for label, widget in (("layer", self.layer_box), ("image", self.sample_spin)):
             controls.addWidget(QLabel(label))
             controls.addWidget(widget)
+        controls.addWidget(self.sample_name)
         controls.addStretch(1)
         controls.addWidget(self.lod)
         self.graph = GraphView()
@@ -63,15 +64,27 @@ class GraphBrowserPane(QWidget):
         self.patch_caption = QLabel()
         self.patch_caption.setWordWrap(True)
         self.on_image, self.drill = NodeOnImage(), DrillDown()
-        self.monitor = MonitorPlots()
+        self.monitor, self.monitor_title = MonitorPlots(), QLabel()
         splitter = QSplitter(Qt.Horizontal)
-        splitter.addWidget(self.graph)
+        splitter.addWidget(self._graph_column())
         splitter.addWidget(self._side_column())
-        splitter.setSizes([620, 480])
+        splitter.setSizes([600, 480])
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(splitter, 1)
         self._connect()
+
+    def _graph_column(self) -> QSplitter:
+        monitor = QWidget()
+        layout = QVBoxLayout(monitor)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.monitor_title)
+        layout.addWidget(self.monitor, 1)
+        column = QSplitter(Qt.Vertical)
+        column.addWidget(self.graph)
+        column.addWidget(monitor)
+        column.setSizes([480, 170])
+        return column
 
     def _side_column(self) -> QWidget:
         images = QHBoxLayout()
@@ -83,7 +96,6 @@ class GraphBrowserPane(QWidget):
         layout.addWidget(self.patch_view, 1)
         layout.addWidget(self.patch_caption)
         layout.addLayout(images, 3)
-        layout.addWidget(self.monitor, 2)
         return column
 
     def _connect(self) -> None:
@@ -186,7 +198,8 @@ class GraphBrowserPane(QWidget):
         image = self.record.arrays["images"][s.sample].transpose(1, 2, 0)
         self.on_image.show(image, *self._node_marks())
         self.drill.show(image, *self._drill_marks())
-        self.monitor.show(self.record.arrays[f"monitor/{s.layer}"], s.layer)
+        self.monitor.show(self.record.arrays[f"monitor/{s.layer}"])
+        self.monitor_title.setText(f"EM monitor of {s.layer}, per iteration")
         self._render_lod()
 
     def _sync_controls(self) -> None:
@@ -195,7 +208,7 @@ class GraphBrowserPane(QWidget):
             widget.blockSignals(True)
             set_value()
             widget.blockSignals(False)
-        self.sample_spin.setToolTip(self.record.meta["sample_names"][self.state.sample])
+        self.sample_name.setText(self.record.meta["sample_names"][self.state.sample])
 
     def describe_node(self) -> str:
         """The selected node's label: layer, node, filter, mean score, σ, parents."""
@@ -233,7 +246,7 @@ class GraphBrowserPane(QWidget):
         upper, parents = self.parents_of(s.layer, s.node)
         parent_xy = self.position_px(upper, s.sample, parents) if upper else np.zeros((0, 2))
         score = float(self.record.arrays[f"scores/{s.layer}"][s.sample, s.node])
-        title = f"node {s.node} on {self.record.meta['sample_names'][s.sample]} · score {score:.3g}"
+        title = f"node {s.node} · score {score:.3g} here"
         return xy, sigma_px, parent_xy, title
 
     def _drill_marks(self):
@@ -244,7 +257,7 @@ class GraphBrowserPane(QWidget):
         peak = pixel_xy(self.record.arrays[f"filter_positions/{s.layer}"][s.sample, s.filter], g["centre"], g["stride"])
         scores = self.record.arrays[f"scores/{s.layer}"][s.sample, nodes]
         return (self.position_px(s.layer, s.sample, nodes), scores, nodes, peak,
-                f"filter {s.filter}: which node claims which peak")
+                f"filter {s.filter}: its nodes' peaks")
 
     def _render_lod(self) -> None:
         if self.graph.edges is not None:

@@ -63,7 +63,8 @@ def test_clicking_a_node_selects_it_and_shows_its_patches_and_positions(qtbot, s
     px, py = pane.on_image.parent_dots.getData()
     assert np.allclose(np.stack([px, py], 1), 3.5 + 8 * a["positions/conv5"][4, a["parents/conv4"][node]][:, ::-1])
     assert np.array_equal(pane.on_image.image_item.image, a["images"][4].transpose(1, 2, 0))
-    assert pane.on_image.title.text.startswith(f"node {node} on {record.meta['sample_names'][4]}")
+    assert pane.sample_name.text() == record.meta["sample_names"][4]
+    assert pane.on_image.title.text == f"node {node} · score {float(a['scores/conv4'][4, node]):.3g} here"
 
 
 def test_a_click_between_bands_changes_nothing(qtbot, shown):
@@ -82,7 +83,7 @@ def test_the_drill_down_shows_where_each_node_of_the_filter_fired(qtbot, shown):
     x, y = pane.drill.dots.getData()
     assert np.allclose(np.stack([x, y], 1), 3.5 + 8 * a["positions/conv4"][2, nodes][:, ::-1])
     scores = a["scores/conv4"][2, nodes]
-    best = [i for i in np.argsort(-scores, kind="stable")[:6] if scores[i] > 0]
+    best = [i for i in np.argsort(-scores, kind="stable")[:4] if scores[i] > 0]
     assert [label.textItem.toPlainText() for label in pane.drill.labels] == \
         [f"{int(nodes[i])}: {float(scores[i]):.2g}" for i in best]
     peak = pane.drill.peak.getData()
@@ -98,7 +99,8 @@ def test_the_em_monitor_follows_the_layer(qtbot, shown):
         for index, column in enumerate(("mean_score", "mean_shift", "mean_sigma", "parent_changes")):
             x, y = pane.monitor.curves[column].getData()
             assert np.array_equal(x, [1, 2]) and np.allclose(y, a[f"monitor/{layer}"][:, index])
-    assert pane.monitor.plots["parent_changes"].titleLabel.text == "conv4: edges changed"
+    assert pane.monitor_title.text() == "EM monitor of conv4, per iteration"
+    assert pane.monitor.plots["parent_changes"].titleLabel.text == "edges changed"
 
 
 def test_a_filter_picked_in_activation_maps_is_highlighted_here(qtbot, shown):
@@ -202,3 +204,17 @@ def test_twenty_thousand_nodes_stay_within_the_edge_budget(qtbot, big_pane):
     print(f"zoomed out: {zoomed_out} segments drawn; zoomed in: {graph.drawn_segments()} "
           f"(zoom + repaint {zoom_s * 1000:.0f} ms, edge choice alone {redraw_s * 1000:.0f} ms)")
     assert zoom_s < 1.0 and redraw_s < 0.5
+
+
+def test_screenshot_of_the_pane_runs_its_demo_when_the_session_has_no_graph(qtbot, window, monkeypatch):
+    from gui import launch  # noqa: PLC0415
+
+    quick = AnalysisRequest("explanatory-graph", "demo:partworld-cnn", DATA, ["conv4", "conv5"], QUICK)
+    monkeypatch.setitem(launch.PANE_DEMOS, "graph_browser", quick)
+    wait_job(qtbot, window, window.run(small_request(n=6)))
+    launch.show_pane(window, "graph_browser")
+    pane = window.panes["graph_browser"]
+    assert window.current_pane() is pane and pane.record.kind == "explanatory-graph"
+    assert [e.kind for e in window.document.session.results] == ["activations", "explanatory-graph"]
+    launch.show_pane(window, "graph_browser")  # a second time: the graph is there, nothing runs
+    assert len(window.document.session.results) == 2
