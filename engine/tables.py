@@ -68,12 +68,38 @@ def graph_table(record: ResultRecord) -> tuple[list[str], list[list]]:
     return header, rows
 
 
+def inference_table(record: ResultRecord) -> tuple[list[str], list[list]]:
+    """One row per image and layer: mean node score, and the strongest node with where it fired."""
+    a, geometry = record.arrays, record.meta["geometry"]
+    header = ["sample", "layer", "mean_score", "top_node", "top_score", "top_x_px", "top_y_px"]
+    rows = []
+    for layer in record.meta["layers"]:
+        scores, g = a[f"scores/{layer}"], geometry[layer]
+        top = scores.argmax(1)
+        xy = pixel_xy(a[f"positions/{layer}"][np.arange(len(top)), top], g["centre"], g["stride"])
+        rows += [[name, layer, float(scores[i].mean()), int(top[i]), float(scores[i, top[i]]),
+                  float(xy[i, 0]), float(xy[i, 1])] for i, name in enumerate(record.meta["sample_names"])]
+    return header, rows
+
+
+def localization_table(record: ResultRecord) -> tuple[list[str], list[list]]:
+    """One row per part: test images and the mean normalized distance of each method."""
+    from engine.methods.part_localization.result import METRIC_NAMES, PartLocalizationResult  # noqa: PLC0415
+
+    result = PartLocalizationResult.from_record(record)
+    header = ["part", "shots", "test_images", *METRIC_NAMES.values()]
+    rows = [[t.part, len(t.annotated), len(t.test),
+             *(float(np.nanmean(t.distances(m, result.diagonal))) for m in METRIC_NAMES)] for t in result.tasks]
+    return header, rows
+
+
 def metrics_table(record: ResultRecord) -> tuple[list[str], list[list]]:
     return ["metric", "value"], [[k, v] for k, v in sorted(record.metrics.items())]
 
 
 TABLES = {"activations": activations_table, "attribution": attribution_table,
-          "information": information_table, "explanatory-graph": graph_table}
+          "information": information_table, "explanatory-graph": graph_table,
+          "graph-inference": inference_table, "part-localization": localization_table}
 
 
 def table(record: ResultRecord) -> tuple[list[str], list[list]]:

@@ -13,7 +13,8 @@ from engine.figures import activations, attribution, graph, information
 from engine.results import ResultRecord
 
 RENDERERS = {"activations": activations.render, "attribution": attribution.render,
-             "information": information.render, "explanatory-graph": graph.render}
+             "information": information.render, "explanatory-graph": graph.render,
+             "graph-inference": graph.render_inference, "part-localization": graph.render_localization}
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
 

@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
+from engine.figures._common import grid_figure
 from engine.methods.explanatory_graph.layout import node_xy, patch, pixel_xy, strongest, top_images
 
 SHOWN_NODES = 80  # per layer in the graph panel: the strongest, so edges stay readable
@@ -55,3 +56,52 @@ def _draw_graph(ax, layers, geometry, arrays) -> None:
     ax.set_xlim(0, 1)
     ax.set_ylim(-0.5, len(layers) - 0.5)
     ax.set_xlabel("filters (nodes grouped by filter)", fontsize=7)
+
+
+MARKERS = {"graph": ("o", "tab:orange"), "filter_peak": ("s", "tab:blue"), "nearest_neighbour": ("^", "tab:green")}
+
+
+def render_inference(record, images: int = 8, nodes: int | None = None, **_):
+    """A saved graph on new images: each layer's strongest nodes where they fired."""
+    layers, geometry, a = record.meta["layers"], record.meta["geometry"], record.arrays
+    nodes = nodes or record.config.get("shown_nodes", 10)
+    count = min(images, len(a["images"]))
+    figure, axes = grid_figure(2, (count + 1) // 2, cell=1.6, title="graph inference: strongest nodes a layer")
+    colours = ["tab:orange", "tab:cyan", "tab:pink", "tab:olive", "tab:purple"]
+    for i, ax in enumerate(axes.ravel()[:count]):
+        ax.imshow(a["images"][i].transpose(1, 2, 0), interpolation="nearest")
+        for layer, colour in zip(layers, colours):
+            top = np.argsort(-a[f"scores/{layer}"][i], kind="stable")[:nodes]
+            xy = pixel_xy(a[f"positions/{layer}"][i, top], geometry[layer]["centre"], geometry[layer]["stride"])
+            ax.scatter(*xy.T, s=10, c=colour, edgecolors="k", linewidths=0.3, label=layer if i == 0 else None)
+    axes.ravel()[0].legend(fontsize=5, loc="lower left")
+    return figure
+
+
+def render_localization(record, part: str | None = None, images: int = 6, **_):
+    """Few-shot part localisation: mean normalized distance per method, and test images of one part
+    with the truth (white cross) and each method's prediction."""
+    parts, a = record.meta["parts"], record.arrays
+    index = parts.index(part) if part in parts else 0
+    test = a[f"test/{index}"]
+    count = min(images, len(test))
+    figure = Figure(figsize=(2.2 + 1.5 * ((count + 1) // 2), 3.4), layout="constrained")
+    left, right = figure.subfigures(1, 2, width_ratios=[2.2, 1.5 * ((count + 1) // 2)])
+    bars = left.subplots()
+    names = list(MARKERS)
+    values = [record.metrics.get(key, np.nan) for key in ("distance", "distance_filter_peak", "distance_nearest_neighbour")]
+    bars.bar(range(3), values, color=[MARKERS[n][1] for n in names])
+    bars.set_xticks(range(3), ["graph nodes", "filter peaks", "nearest\nneighbour"], fontsize=6)
+    bars.set_ylabel("normalized distance (mean over parts)", fontsize=6)
+    bars.tick_params(labelsize=6)
+    axes = np.atleast_2d(right.subplots(2, (count + 1) // 2, squeeze=False))
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    for k, ax in enumerate(axes.ravel()[:count]):
+        ax.imshow(a["images"][test[k]].transpose(1, 2, 0), interpolation="nearest")
+        ax.scatter(*a[f"truth/{index}"][k], marker="x", c="white", s=30, linewidths=1.2)
+        for name, (marker, colour) in MARKERS.items():
+            ax.scatter(*a[f"prediction/{index}/{name}"][k], marker=marker, c=colour, s=14, edgecolors="k",
+                       linewidths=0.3)
+    right.suptitle(f"{parts[index]}: {int(record.metrics['shots'])} shots; truth ×", fontsize=8)
+    return figure

@@ -11,10 +11,13 @@ from engine.errors import BadInput, choices
 from engine.methods.activations import METHOD as ACTIVATIONS
 from engine.methods.baseline import METHOD as BASELINE
 from engine.methods.explanatory_graph import METHOD as EXPLANATORY_GRAPH
+from engine.methods.graph_inference import METHOD as GRAPH_INFERENCE
 from engine.methods.information import METHOD as INFORMATION
+from engine.methods.part_localization import METHOD as PART_LOCALIZATION
 from engine.methods.base import Method, MethodInputs  # noqa: F401 (re-exported)
 
-METHODS: dict[str, Method] = {m.name: m for m in (ACTIVATIONS, BASELINE, INFORMATION, EXPLANATORY_GRAPH)}
+METHODS: dict[str, Method] = {m.name: m for m in (ACTIVATIONS, BASELINE, INFORMATION, EXPLANATORY_GRAPH,
+                                                   GRAPH_INFERENCE, PART_LOCALIZATION)}
 
 
 def get_method(name: str) -> Method:

@@ -25,7 +25,10 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore:Input Tensor 0 did not already require gradients:UserWarning",
     "ignore:Internal batch size cannot be less than:UserWarning")
 
-# (method, settings as the CLI's --set would give them): small, so each run takes well under 1 s
+# (method, settings as the CLI's --set would give them): small, so each run takes well under 1 s;
+# TINY_GRAPH stands for the folder of a graph mined on the tiny model (the `tiny_graph` fixture)
+TINY_GRAPH = "@tiny-graph"
+GRAPH_FOLDER: list[str] = []
 CASES = [
     ("activations", {"top_k": "2", "samples_kept": "3", "batch_size": "4"}),
     ("baseline", {"ig_steps": "4", "batch_size": "4", "internal_batch_size": "8",
@@ -33,6 +36,8 @@ CASES = [
     ("information", {"grid": "4", "iterations": "4", "draws": "2", "eval_draws": "2", "judge_draws": "2", "eval_every": "2", "repeats": "2",
                      "batch_size": "4"}),
     ("explanatory-graph", {"iterations": "2", "parents": "3", "batch_size": "4"}),
+    ("graph-inference", {"graph": TINY_GRAPH, "batch_size": "4"}),
+    ("part-localization", {"graph": TINY_GRAPH, "shots": "1", "nodes": "5", "batch_size": "4"}),
 ]
 NAMES = [name for name, _ in CASES]
 
@@ -46,8 +51,20 @@ def inputs_for(model, layers=None, seed=0) -> MethodInputs:
     return MethodInputs(model, data, pick_layers(model.module, layers), seed)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def tiny_graph(model_spec, tmp_path_factory):
+    """The graph TINY_GRAPH names: one mined on the tiny model and data, for the methods that read one."""
+    folder = tmp_path_factory.mktemp("tiny-graph") / "graph"
+    save_result(run_request("explanatory-graph", {"iterations": "2", "batch_size": "4"}, model_spec), folder)
+    GRAPH_FOLDER.append(str(folder))
+
+
+def resolved(values: dict) -> dict:
+    return {k: GRAPH_FOLDER[-1] if v == TINY_GRAPH else v for k, v in values.items()}
+
+
 def config_for(name, values):
-    return settings.from_strings(METHODS[name].config_cls, values)
+    return settings.from_strings(METHODS[name].config_cls, resolved(values))
 
 
 @pytest.mark.parametrize("name, values", CASES, ids=NAMES)
@@ -92,7 +109,7 @@ def test_no_hooks_are_left_after_a_failure(name, values, tiny_model):
 
 
 def run_request(name, values, model_spec, seed=0, cache=None):
-    request = AnalysisRequest(name, model_spec, TINY_DATA, settings=dict(values), seed=seed,
+    request = AnalysisRequest(name, model_spec, TINY_DATA, settings=resolved(values), seed=seed,
                               device="cpu")
     return execute(request, Progress(), cache)
 
@@ -137,9 +154,13 @@ def test_config_json_round_trip(name, values):
 # activations: 4 filters × top_k 2 samples, one row a filter; baseline: 6 samples × (image + 4 maps)
 # information: 4 samples × (image + 1 layer), its colour bar and the foreground/background curve
 # explanatory-graph: the graph panel and 6 strongest nodes × 5 patches; a row a node (4 filters × 6 nodes)
-FIGURE_GRID = {"activations": (4, 2), "baseline": (6, 5), "information": (4, 2), "explanatory-graph": (6, 5)}
-FIGURE_EXTRA_AXES = {"information": 2, "explanatory-graph": 1}
-TABLE_ROWS = {"activations": 4, "baseline": 6, "information": 6, "explanatory-graph": 24}
+PARTS_ON_TWO_TINY_IMAGES = 4  # only the car (images 0 and 5) appears twice in TINY_DATA: its 4 parts
+# graph-inference: 6 images on 2 rows; part-localization: the bars and the car's one test image (2 × 1 grid)
+FIGURE_GRID = {"activations": (4, 2), "baseline": (6, 5), "information": (4, 2), "explanatory-graph": (6, 5),
+               "graph-inference": (2, 3), "part-localization": (2, 1)}
+FIGURE_EXTRA_AXES = {"information": 2, "explanatory-graph": 1, "part-localization": 1}
+TABLE_ROWS = {"activations": 4, "baseline": 6, "information": 6, "explanatory-graph": 24,
+              "graph-inference": 6, "part-localization": PARTS_ON_TWO_TINY_IMAGES}
 
 
 @pytest.mark.parametrize("name, values", CASES, ids=NAMES)

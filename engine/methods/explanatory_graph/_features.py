@@ -116,6 +116,9 @@ def normalised_features(model, images: np.ndarray, layers: list[str], sigma: dic
     stores: dict[str, FeatureStore] = {}
     for start, maps in pre_relu_maps(model, images, layers, batch_size, progress):
         for layer, m in maps.items():
+            if tuple(m.shape[1:]) != tuple(sigma[layer].shape):
+                raise BadInput(f"{model.spec} gives {layer} maps of shape {tuple(m.shape[1:])} on these images; "
+                               f"the unit stds (the graph) are for {tuple(sigma[layer].shape)}")
             if layer not in stores:
                 stores[layer] = FeatureStore.empty(len(images), tuple(m.shape[1:]))
             stores[layer].put(start, (m / sigma[layer].to(m.device)).clamp_min(0))

@@ -65,7 +65,7 @@ class ExplanatoryGraphResult:
             arrays[f"monitor/{layer}"] = np.asarray(self.monitor[layer], np.float64)
         meta = {"layers": self.layers, "part_names": self.part_names, "class_names": self.class_names,
                 "sample_names": self.sample_names,
-                "geometry": {layer: _geometry(self.graph[layer]) for layer in self.layers}}
+                "geometry": {layer: geometry_of(self.graph[layer]) for layer in self.layers}}
         return ResultRecord(KIND, KIND, to_dict(self.config), model, data, seed,
                             metrics=self.metrics(), arrays=arrays, meta=meta)
 
@@ -86,7 +86,7 @@ class ExplanatoryGraphResult:
             metric_values=dict(record.metrics))
 
 
-def _geometry(node: GraphLayer) -> dict:
+def geometry_of(node: GraphLayer) -> dict:
     return {"side": node.side, "channels": node.channels, "per_filter": node.per_filter,
             "centre": node.grid.centre, "stride": node.grid.stride, "walked": node.grid.walked,
             "score_norm": node.score_norm}

@@ -1,0 +1,129 @@
+"""`part-localization`: a part found on new images from 1-3 annotated ones, by graph nodes.
+
+spec: explanatory-graph §1.7 (our minimal version of the And-Or-graph step) and §1.8
+(normalized distance: ‖prediction − truth‖ over the image diagonal, averaged over test
+images). Baselines on the same protocol: raw filter peaks with the same transfer rule,
+and nearest neighbour on conv features.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from engine.errors import BadInput, choices
+from engine.jobs import Progress
+from engine.methods.base import MethodInputs
+from engine.methods.explanatory_graph._metrics import filter_peaks
+from engine.methods.explanatory_graph.api import to_uint8
+from engine.methods.explanatory_graph.layout import pixel_xy
+from engine.methods.explanatory_graph.saved import infer_saved, open_graph
+from engine.methods.part_localization import _transfer
+from engine.methods.part_localization.config import PartLocalizationConfig
+from engine.methods.part_localization.result import PartLocalizationResult, Task
+
+USER_PART = "annotated"
+
+
+def compute(inputs: MethodInputs, config: PartLocalizationConfig, progress: Progress) -> PartLocalizationResult:
+    data, saved = inputs.data, open_graph(config.graph, inputs.model)
+    tasks = user_task(data, config) if config.annotations else landmark_tasks(data, config)
+    records, stores = infer_saved(saved, inputs.model, data.images, config.batch_size, progress.child(0.0, 0.8))
+    detectors = {"graph": _node_detectors(saved, records), "filter_peak": _filter_detectors(saved, stores)}
+    features, unit_xy = _unit_features(saved, stores)
+    radius = config.radius or data.images.shape[-1] / 8
+    for i, task in enumerate(tasks):
+        progress.child(0.8, 1.0).step(i, len(tasks), f"localising {task.part}")
+        targets = task.targets
+        for name, (positions, scores) in detectors.items():
+            chosen, delta = _transfer.fit(positions, scores, task.annotated, targets, config.nodes, radius)
+            task.predictions[name] = _transfer.predict(positions, scores, task.test, chosen, delta)
+        task.predictions["nearest_neighbour"] = _transfer.nearest_neighbour(
+            features, unit_xy, task.annotated, targets, task.test)
+    progress.step(1.0, 1.0, "parts localised")
+    return PartLocalizationResult(config, tasks, to_uint8(data.images), list(data.names),
+                                  float(np.hypot(*data.images.shape[-2:])))
+
+
+def landmark_tasks(data, config) -> list[Task]:
+    """Per part: its first `shots` images are annotated (the data's landmark), the rest tested."""
+    if data.landmarks is None or not data.part_names:
+        raise BadInput(f"{data.spec or 'this data'} has no part landmarks: give your own clicks with "
+                       "--set annotations=IMAGE:X:Y,...")
+    if config.shots < 1:
+        raise BadInput(f"shots={config.shots}: at least one annotated image is needed")
+    if config.part and config.part not in data.part_names:
+        raise BadInput(f"part {config.part!r} is not in the data; valid: {choices(data.part_names)}")
+    parts = [config.part] if config.part else data.part_names
+    tasks = []
+    for part in parts:
+        column = data.part_names.index(part)
+        having = np.flatnonzero(np.isfinite(data.landmarks[:, column]).all(1))
+        if len(having) > config.shots:
+            marks = data.landmarks[:, column].astype(np.float64)
+            tasks.append(Task(part, having[:config.shots], marks[having[:config.shots]], having[config.shots:],
+                              marks[having[config.shots:]]))
+    if not tasks:
+        raise BadInput(f"no part appears on more than shots={config.shots} images of {data.spec or 'the data'}")
+    return tasks
+
+
+def user_task(data, config) -> list[Task]:
+    """One task from the user's clicks; truth from the data's landmark of `part` where it has one."""
+    height, width = data.images.shape[-2:]
+    clicks = []
+    for item in filter(None, (t.strip() for t in config.annotations.split(","))):
+        try:
+            index, x, y = item.split(":")
+            index, x, y = int(index), float(x), float(y)
+        except ValueError:
+            raise BadInput(f"annotation {item!r} is not IMAGE:X:Y") from None
+        if not 0 <= index < len(data):
+            raise BadInput(f"annotation {item!r}: image {index} is not among the {len(data)} images")
+        if not (0 <= x <= width - 1 and 0 <= y <= height - 1):
+            raise BadInput(f"annotation {item!r} lies outside the {width}×{height} image")
+        clicks.append((index, x, y))
+    annotated = np.array([c[0] for c in clicks])
+    if len(set(annotated.tolist())) != len(annotated):
+        raise BadInput("two annotations on one image: give one click an image")
+    test = np.setdiff1d(np.arange(len(data)), annotated)
+    truth = np.full((len(test), 2), np.nan)
+    if config.part and data.landmarks is not None and config.part in data.part_names:
+        truth = data.landmarks[test, data.part_names.index(config.part)].astype(np.float64)
+    return [Task(config.part or USER_PART, annotated, np.array([c[1:] for c in clicks]), test, truth)]
+
+
+def _node_detectors(saved, records):
+    """Every node of every layer: pixel positions (N,K,2) and scores (N,K)."""
+    positions = [pixel_xy(records[l].positions.numpy(), saved.graph[l].grid.centre, saved.graph[l].grid.stride)
+                 for l in saved.layers]
+    return np.concatenate(positions, 1), np.concatenate([records[l].scores.numpy() for l in saved.layers], 1)
+
+
+def _filter_detectors(saved, stores):
+    """Every filter's peak: position (N,C,2) and maximum over the layer's mean maximum."""
+    positions, scores = [], []
+    for layer in saved.layers:
+        units, peaks = filter_peaks(stores[layer].codes.numpy())
+        value = peaks * stores[layer].scales.numpy()
+        grid = saved.graph[layer].grid
+        positions.append(pixel_xy(units, grid.centre, grid.stride))
+        scores.append(value / max(float(value.mean()), 1e-12))
+    return np.concatenate(positions, 1), np.concatenate(scores, 1)
+
+
+def _unit_features(saved, stores):
+    """Per unit of the finest layer, the units above it in every layer, L2-normalised per layer
+    and stacked: features (N,D,U) and the units' pixel centres (U,2)."""
+    finest = max(saved.layers, key=lambda l: saved.graph[l].side)
+    grid, side = saved.graph[finest].grid, saved.graph[finest].side
+    h, w = np.divmod(np.arange(side * side), side)
+    unit_xy = pixel_xy(np.stack([h, w], 1), grid.centre, grid.stride)
+    parts = []
+    for layer in saved.layers:
+        node = saved.graph[layer]
+        nearest = np.clip(np.round((unit_xy - node.grid.centre) / node.grid.stride), 0, node.side - 1).astype(int)
+        maps = stores[layer].get(0, len(stores[layer])).numpy()
+        picked = maps[:, :, nearest[:, 1], nearest[:, 0]]                      # (N,C,U)
+        parts.append(picked / (np.linalg.norm(picked, axis=1, keepdims=True) + 1e-12))
+    return np.concatenate(parts, 1), unit_xy
+
+

@@ -1,0 +1,19 @@
+"""Settings of `part-localization` (spec: explanatory-graph §1.7, our minimal version)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.settings import setting
+
+
+@dataclass(frozen=True)
+class PartLocalizationConfig:
+    graph: str = setting("", "result folder of the explanatory-graph run whose nodes localise the part")
+    shots: int = setting(3, "annotated images per part (1-3 in the paper)", "images")
+    part: str = setting("", "part to localise, e.g. car/wheel_front (empty: every part of the data, averaged)")
+    annotations: str = setting("", "your own clicks instead of the data's landmarks: "
+                               "IMAGE:X:Y,IMAGE:X:Y (image index, pixel x, y); the others are predicted")
+    nodes: int = setting(20, "nodes (or filters) kept as the part's detectors [ours]", "nodes")
+    radius: float = setting(0.0, "ρ: displacement spread scale; with one shot a node must fire this close "
+                            "(0: an eighth of the image side)", "pixels")
+    batch_size: int = setting(32, "images per inference batch", "images")

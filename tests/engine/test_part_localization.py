@@ -1,0 +1,129 @@
+"""Graph inference on new maps and few-shot part localisation (spec: explanatory-graph §1.6-1.8)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from engine.analysis import AnalysisRequest, execute
+from engine.errors import BadInput
+from engine.jobs import Progress
+from engine.methods.explanatory_graph._em import infer_graph
+from engine.methods.explanatory_graph._features import FeatureStore
+from engine.methods.explanatory_graph.config import ExplanatoryGraphConfig
+from engine.methods.explanatory_graph.saved import open_graph
+from engine.methods.part_localization import _transfer
+from engine.models import LoadedModel
+from engine.results import save_result
+from engine_testkit import TINY_DATA, write_model_dir
+from graph_testkit import maps_of, mine_maps, part_tracks
+
+
+def _tracking(records, node, tracks, part=0) -> float:
+    return float(np.abs(records.positions[:, node].numpy() - tracks[:, part]).mean())
+
+
+def test_inference_on_new_maps_follows_the_part_with_the_nodes_that_learned_it():
+    """§1.6: top-down E-step, no M-step: the trained tracker finds the part on unseen maps."""
+    train = part_tracks(40, [(3, 3), (8, 8)], 1.5, seed=1)
+    low, up = maps_of(train, [[0], [1]], 12, seed=1), maps_of(train, [[0], [1]], 6, scale=2.0, seed=2)
+    graph, records, _ = mine_maps({"low": low, "up": up}, {"low": 1.0, "up": 2.0}, iterations=8,
+                                  parents=2, pattern_density=(0.05, 0.2))
+    trackers = [k for k in range(graph["low"].nodes) if _tracking(records["low"], k, train) < 0.5]
+    new = part_tracks(20, [(3, 3), (8, 8)], 1.5, seed=9)
+    stores = {"low": FeatureStore.of(maps_of(new, [[0], [1]], 12, seed=5)),
+              "up": FeatureStore.of(maps_of(new, [[0], [1]], 6, scale=2.0, seed=6))}
+    inferred = infer_graph(graph, stores, ["low", "up"], ExplanatoryGraphConfig(), Progress())
+    assert trackers and all(_tracking(inferred["low"], k, new) < 0.5 for k in trackers)
+    # scores over the training normaliser: comparable to the training scores (P6)
+    ratio = inferred["low"].scores[:, trackers].mean() / records["low"].scores[:, trackers].mean()
+    assert 0.8 < float(ratio) < 1.25
+
+
+def test_transfer_keeps_the_detectors_with_a_steady_offset_and_finds_the_part():
+    """§1.7 [ours]: a detector at part + fixed offset transfers exactly; a wandering one is dropped."""
+    rng = np.random.default_rng(0)
+    truth = rng.uniform(20, 70, (30, 2))
+    steady = truth[:, None] + np.array([[6.0, -4.0], [-3.0, 5.0]])[None]    # two steady detectors
+    wandering = rng.uniform(0, 96, (30, 3, 2))                              # three that wander
+    positions = np.concatenate([steady, wandering], 1)
+    scores = np.ones((30, 5))
+    scores[:, 2:] = 3.0                                                     # and fire more strongly
+    chosen, delta = _transfer.fit(positions, scores, np.arange(3), truth[:3], keep=2, radius=12.0)
+    assert sorted(chosen.tolist()) == [0, 1]
+    predicted = _transfer.predict(positions, scores, np.arange(3, 30), chosen, delta)
+    np.testing.assert_allclose(predicted, truth[3:], atol=1e-9)
+
+
+def test_one_shot_transfer_needs_a_detector_near_the_click():
+    positions = np.array([[[10.0, 10.0], [40.0, 40.0]]] * 4)
+    chosen, _ = _transfer.fit(positions, np.ones((4, 2)), np.array([0]), np.array([[41.0, 39.0]]),
+                              keep=1, radius=5.0)
+    assert chosen.tolist() == [1]
+
+
+def test_nearest_neighbour_finds_the_unit_with_the_annotated_feature():
+    features = np.random.default_rng(1).random((4, 8, 9)) * 0.1
+    marked = [2, 5, 7, 0]                                                   # the part's unit, per image
+    for i, u in enumerate(marked):
+        features[i, 3, u] += 5.0
+    unit_xy = np.stack(np.divmod(np.arange(9), 3), 1)[:, ::-1] * 10.0 + 5
+    found = _transfer.nearest_neighbour(features, unit_xy, np.array([0]), unit_xy[[2]], np.arange(1, 4))
+    np.testing.assert_array_equal(found, unit_xy[marked[1:]])
+
+
+@pytest.fixture(scope="module")
+def graph_dir(model_spec, tmp_path_factory):
+    record = execute(AnalysisRequest("explanatory-graph", model_spec, TINY_DATA, ["conv4", "conv5"],
+                                     {"iterations": "2", "batch_size": "6"}, device="cpu"), Progress())
+    return save_result(record, tmp_path_factory.mktemp("g") / "graph")
+
+
+def _localise(model_spec, **settings):
+    return execute(AnalysisRequest("part-localization", model_spec, TINY_DATA, settings=settings,
+                                   device="cpu"), Progress())
+
+
+def test_localisation_reports_every_part_with_its_baselines(model_spec, graph_dir):
+    record = _localise(model_spec, graph=str(graph_dir), shots="1")
+    assert record.metrics["shots"] == 1 and record.metrics["parts"] == 4  # the car's parts: 2 images
+    for name in ("distance", "distance_filter_peak", "distance_nearest_neighbour"):
+        assert 0 <= record.metrics[name] < 1.5
+
+
+def test_your_own_clicks_are_localised_on_the_other_images(model_spec, graph_dir):
+    record = _localise(model_spec, graph=str(graph_dir), annotations="0:10:12,5:11:12", part="car/body")
+    assert record.meta["parts"] == ["car/body"] and record.arrays["test/0"].tolist() == [1, 2, 3, 4]
+    assert record.arrays["prediction/0/graph"].shape == (4, 2)
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"annotations": "0:40:3"}, "outside the 32×32 image"),
+    ({"annotations": "9:4:3"}, "image 9 is not among the 6 images"),
+    ({"annotations": "0:4"}, "is not IMAGE:X:Y"),
+    ({"part": "car/spoiler"}, "part 'car/spoiler' is not in the data"),
+    ({"shots": "5"}, "no part appears on more than shots=5"),
+])
+def test_bad_annotations_are_one_clear_line(model_spec, graph_dir, settings, message):
+    with pytest.raises(BadInput, match=message):
+        _localise(model_spec, graph=str(graph_dir), **settings)
+
+
+def test_a_missing_or_wrong_graph_is_refused(model_spec, graph_dir, tmp_path):
+    with pytest.raises(BadInput, match="no graph given"):
+        _localise(model_spec)
+    with pytest.raises(BadInput, match="not a result folder"):
+        _localise(model_spec, graph=str(tmp_path))
+    activations = execute(AnalysisRequest("activations", model_spec, TINY_DATA, device="cpu"), Progress())
+    with pytest.raises(BadInput, match="not an explanatory graph"):
+        _localise(model_spec, graph=str(save_result(activations, tmp_path / "a")))
+    other = LoadedModel(torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3)), "torchscript:other.pt", "other")
+    with pytest.raises(BadInput, match="mined on layers conv4, conv5, which torchscript:other.pt lacks"):
+        open_graph(str(graph_dir), other)
+
+
+def test_a_graph_of_another_width_is_refused(graph_dir, tmp_path):
+    wider = f"dir:{write_model_dir(tmp_path / 'wide', widths=(4, 4, 4, 6, 6))}"
+    with pytest.raises(BadInput, match=r"gives conv4 maps of shape \(6, 4, 4\).*the graph\) are for \(4, 4, 4\)"):
+        execute(AnalysisRequest("graph-inference", wider, TINY_DATA, settings={"graph": str(graph_dir)},
+                                device="cpu"), Progress())
