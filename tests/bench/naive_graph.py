@@ -1,6 +1,6 @@
-"""A straightforward E-step, one node (and one pair of nodes) at a time, as the reference's
-C++ loops run it (spec: explanatory-graph §1.5, §1.9): the known answer the batched
-E-step is tested against and the baseline its benchmark is measured against.
+"""A straightforward E-step, one node (and one pair of nodes) at a time as the reference's
+C++ loops run it (spec: explanatory-graph §1.5, §1.9), NumPy within a node: the known
+answer the batched E-step is tested against and the baseline its benchmark measures.
 """
 from __future__ import annotations
 
@@ -16,19 +16,16 @@ def _gauss(d, sigma):
 def node_terms(x, node_filter, centre, half, offsets, spread, weight, smoothing):
     """One node on one image: q (J,J) and e (J,J) around its expected position `centre` (h, w)."""
     side = x.shape[-1]
-    base = np.round(centre)
-    e = np.zeros((len(offsets), len(offsets)))
-    for i, dh in enumerate(offsets):
-        for j, dw in enumerate(offsets):
-            total = 0.0
-            for uh in range(-half, half + 1):
-                for uw in range(-half, half + 1):
-                    r, c = int(base[0]) + uh, int(base[1]) + uw
-                    if 0 <= r < side and 0 <= c < side:
-                        dy = np.clip(uh - (dh + centre[0] - base[0]), -3 * smoothing, 3 * smoothing)
-                        dx = np.clip(uw - (dw + centre[1] - base[1]), -3 * smoothing, 3 * smoothing)
-                        total += _gauss(dy, smoothing) * _gauss(dx, smoothing) * x[node_filter, r, c]
-            e[i, j] = total
+    base = np.round(centre).astype(int)
+    units = np.arange(-half, half + 1)
+    rows, cols = base[0] + units, base[1] + units
+    patch = np.zeros((len(units), len(units)))
+    inside_r, inside_c = (rows >= 0) & (rows < side), (cols >= 0) & (cols < side)
+    patch[np.ix_(inside_r, inside_c)] = x[node_filter][np.ix_(rows[inside_r], cols[inside_c])]
+    floor = 3 * smoothing
+    gh = _gauss(np.clip(units[None] - (offsets[:, None] + centre[0] - base[0]), -floor, floor), smoothing)
+    gw = _gauss(np.clip(units[None] - (offsets[:, None] + centre[1] - base[1]), -floor, floor), smoothing)
+    e = gh @ patch @ gw.T
     g = _gauss(np.asarray(offsets), spread)
     return weight * g[:, None] * g[None, :], e
 
@@ -39,16 +36,14 @@ def competition(q, centres, offsets, per_filter):
     out = np.zeros((nodes, count, count))
     for v in range(nodes):
         first = (v // per_filter) * per_filter
-        for i in range(count):
-            for j in range(count):
-                h, w = centres[v, 0] + offsets[v, i], centres[v, 1] + offsets[v, j]
-                for other in range(first, first + per_filter):
-                    lo, hi = centres[other] + offsets[other, 0], centres[other] + offsets[other, -1]
-                    if not (lo[0] - 1e-5 <= h <= hi[0] + 1e-5 and lo[1] - 1e-5 <= w <= hi[1] + 1e-5):
-                        continue
-                    dh = np.abs(centres[other, 0] + offsets[other] - h)
-                    dw = np.abs(centres[other, 1] + offsets[other] - w)
-                    out[v, i, j] += q[other, np.argmin(dh), np.argmin(dw)]
+        h, w = centres[v, 0] + offsets[v], centres[v, 1] + offsets[v]
+        for other in range(first, first + per_filter):
+            grid_h, grid_w = centres[other, 0] + offsets[other], centres[other, 1] + offsets[other]
+            ok_h = (h >= grid_h[0] - 1e-5) & (h <= grid_h[-1] + 1e-5)
+            ok_w = (w >= grid_w[0] - 1e-5) & (w <= grid_w[-1] + 1e-5)
+            near_h = np.abs(grid_h[None] - h[:, None]).argmin(1)
+            near_w = np.abs(grid_w[None] - w[:, None]).argmin(1)
+            out[v] += q[other][np.ix_(near_h, near_w)] * np.outer(ok_h, ok_w)
     return out
 
 

@@ -4,8 +4,8 @@ spec: explanatory-graph §1.5 E_STEP, realised as the reference's getProb_local_
 getOtherProb do (§1.3 table): per node V a 6×6 grid of candidate offsets δ around its
 expected position c_V; evidence e(δ), the Gaussian-smoothed map mass at c_V + δ; the
 deformation prior q(δ) = λ_V·N(δ_h; s_V)·N(δ_w; s_V); the competition Q(δ) of the nodes of
-the same filter at that position (§1.9: one batched gather). Nothing loops over nodes,
-candidates or images.
+the same filter at that position (§1.9: one gather over the node pairs whose spans overlap).
+Nothing loops over nodes, candidates or images.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 _TOO_FAR = 3.0  # Gaussian truncation, in σ (tooFar)
-_COMPETITION_ELEMENTS = 2**24  # bound on one gather's size: chunk the images beyond it
+_COMPETITION_ELEMENTS = 2**26  # images a chunk: at most this many (node, candidate, rival) triples
 
 
 @dataclass
@@ -112,30 +112,31 @@ def competition(q: torch.Tensor, centre: torch.Tensor, window: Window, per_filte
 
 
 def _competition(q, centre, window: Window, per_filter: int) -> torch.Tensor:
-    """Per axis, the slot of V' nearest to each candidate of V, or an always-zero slot J
-    outside V''s span; then one gather from each filter's q, zero-padded to (J+1)×(J+1)."""
+    """Only pairs (V, V') whose candidate spans overlap can compete: those pairs are listed,
+    each gives one J×J block — V''s q, zero-padded to (J+1)×(J+1), read at the slot nearest
+    each candidate of V (slot J outside V''s span) — and the blocks are summed per V."""
     batch, nodes, count, _ = q.shape
-    filters = nodes // per_filter
-    offsets = window.offsets.view(filters, per_filter, count)
-    spacing = window.spacing.view(filters, per_filter).clamp_min(1e-6)
     eps = 1e-5
+    first, last = window.offsets[:, 0], window.offsets[:, -1]
+    low = (centre + first[None, :, None]).view(batch, -1, per_filter, 2)
+    high = (centre + last[None, :, None]).view(batch, -1, per_filter, 2)
+    overlap = ((low[:, :, :, None] <= high[:, :, None] + eps) & (high[:, :, :, None] >= low[:, :, None] - eps)).all(-1)
+    b, f, v, w = overlap.nonzero(as_tuple=True)                    # the pairs (B,F,P,P' → list)
+    mine, other = f * per_filter + v, f * per_filter + w
+    spacing = window.spacing.clamp_min(1e-6)
 
-    def nearest(axis: int) -> torch.Tensor:                        # (B,F,P,J,P') slot in 0..J
-        at = (centre[..., axis, None] + window.offsets[None]).view(batch, filters, per_filter, count, 1)
-        other = centre[..., axis].view(batch, filters, 1, 1, per_filter)
-        rel = at - other
-        first, last = offsets[:, None, None, :, 0], offsets[:, None, None, :, -1]
-        slot = ((rel - first) / spacing[:, None, None, :]).round().clamp(0, count - 1)
-        inside = (rel >= first - eps) & (rel <= last + eps)
-        return torch.where(inside, slot, float(count)).to(torch.int32)
+    def slots(axis: int) -> torch.Tensor:                          # (pairs, J) slot of V' in 0..J
+        rel = centre[b, mine, axis, None] + window.offsets[mine] - centre[b, other, axis, None]
+        slot = ((rel - first[other, None]) / spacing[other, None]).round().clamp(0, count - 1)
+        inside = (rel >= first[other, None] - eps) & (rel <= last[other, None] + eps)
+        return torch.where(inside, slot, float(count)).long()
 
     wide = count + 1
-    padded = F.pad(q, (0, 1, 0, 1)).view(batch, filters, per_filter * wide * wide)
-    owner = (torch.arange(per_filter, dtype=torch.int32) * wide * wide).view(1, 1, 1, 1, per_filter)
-    rows = nearest(0) * wide + owner                                # (B,F,P,J,P')
-    index = rows[..., :, None, :] + nearest(1)[..., None, :, :]     # (B,F,P,J,J,P')
-    taken = padded.gather(2, index.flatten(2).long()).view(index.shape)
-    return taken.sum(-1).view(batch, nodes, count, count)
+    padded = F.pad(q, (0, 1, 0, 1)).reshape(-1)
+    block = ((b * nodes + other) * wide * wide)[:, None, None] + slots(0)[:, :, None] * wide + slots(1)[:, None, :]
+    out = torch.zeros(batch * nodes, count, count, dtype=q.dtype)
+    out.index_add_(0, b * nodes + mine, padded[block])
+    return out.view(batch, nodes, count, count)
 
 
 @dataclass
