@@ -141,6 +141,31 @@ def test_a_budget_too_small_to_reach_tau_is_flagged_not_hidden():
     assert result.metrics()["calibrated/conv"] == 0.0 and result.config.coarse
 
 
+def test_a_path_that_crosses_tau_between_evaluations_is_refined_to_the_step_nearest_it():
+    """Paper mode, f = identity, λ so large that Adam moves every log σ by its step size
+    each step: D/D_ref = exp(2·Σ_{s<t} lr_s) exactly, so the steps within the tolerance of τ
+    are known. With lr 0.015 the path crosses τ between the evaluations at 10 and 20 steps,
+    neither of which is within 5 % (the case reconstruction runs hit); the stored steps in
+    between are evaluated and the latest within the tolerance is reported (spec §1.2, T18)."""
+    x = torch.rand(2, 3, 8, 8)
+    problem = GPEProblem(x, ["id"], lambda v: {"id": v}, ImageCells((3, 8, 8), 4))
+    chosen = settings("paper", lam=1e4, lr=0.015, iterations=40, eval_every=10, eval_draws=256, judge_draws=1024)
+    outcome = optimise(problem, chosen, Progress())
+    steps = torch.arange(chosen.iterations)
+    rates = 0.0015 + 0.0135 * (1 + torch.cos(np.pi * steps / chosen.iterations)) / 2  # Adam's cosine schedule
+    predicted = torch.exp(2 * torch.cat([torch.zeros(1), rates.cumsum(0)]).double())   # ratio after t steps
+    within = ((predicted - TAU).abs() <= 0.05 * TAU).nonzero().flatten().tolist()
+    assert within and 10 < within[0] and within[-1] < 20                              # between two evaluations
+    assert set(range(10, 21)) <= set(outcome.eval_iterations), outcome.eval_iterations
+    reported = [outcome.eval_iterations[i] for i in outcome.chosen[0].tolist()]
+    assert all(abs(t - within[-1]) <= 1 for t in reported), (reported, within)
+    assert outcome.calibrated.all() and ((outcome.chosen_ratio - TAU).abs() <= 0.05 * TAU).all()
+    # chunks refined at other steps line up on the union of steps, NaN where not evaluated
+    wider = outcome.on_iterations(sorted(set(outcome.eval_iterations) | {21, 22}))
+    assert [wider.eval_iterations[i] for i in wider.chosen[0].tolist()] == reported
+    assert torch.isnan(wider.ratio_trace[..., wider.eval_iterations.index(21)]).all()
+
+
 class NaNNet(nn.Module):
     layer_names = ("conv",)
 
@@ -313,8 +338,9 @@ def test_keywords_get_the_lowest_entropy_in_the_top_layer(model):
     below it for every model, so this documents a miss, not a pass. The miss is the models'
     local sensitivity, read faithfully: the entropy ranks tokens as the layer's Jacobian energy
     does (test_token_entropy_ranks_the_tokens_as_the_local_jacobian_does), and the recall of
-    that Jacobian ranking is the same (lstm2 0.31, conv2 0.56, block3 0.94 at n=8, seed 5);
-    the LSTM's keyword rows are locally the least sensitive (saturated lstm2 gates)."""
+    that Jacobian ranking is close to it (n=8, seed 5: lstm2 0.31 vs 0.31, conv2 0.56 vs 0.69,
+    block3 0.94 vs 0.81); the LSTM's keyword rows are locally the least sensitive (saturated
+    lstm2 gates)."""
     from engine.analysis import AnalysisRequest, execute  # noqa: PLC0415
     from engine.models import load_model  # noqa: PLC0415
 

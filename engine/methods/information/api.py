@@ -57,14 +57,18 @@ def _repeated(make_problem, n: int, inputs: MethodInputs, config: InformationCon
 
 def _chunks(make_problem, n: int, inputs: MethodInputs, config: InformationConfig, seed: int,
             progress: Progress) -> tuple[dict, list]:
-    """Optimise the samples `batch_size` at a time; per-layer arrays over all samples."""
+    """Optimise the samples `batch_size` at a time; per-layer arrays over all samples, the
+    traces on the union of every chunk's evaluation steps (paper mode refines per chunk)."""
     parts: dict[str, list] = {name: [] for name in PER_LAYER}
     step = config.batch_size
+    outcomes = []
     for start in range(0, n, step):
         chunk = progress.child(start / n, min(start + step, n) / n)
-        outcome = optimise(make_problem(start), config.gpe(seed + start), chunk)
-        _collect(parts, outcome)
-    return _by_layer(parts, inputs.layers), outcome.eval_iterations
+        outcomes.append(optimise(make_problem(start), config.gpe(seed + start), chunk))
+    iterations = sorted(set().union(*(outcome.eval_iterations for outcome in outcomes)))
+    for outcome in outcomes:
+        _collect(parts, outcome.on_iterations(iterations))
+    return _by_layer(parts, inputs.layers), iterations
 
 
 def _compute_text(inputs: MethodInputs, config: InformationConfig, progress: Progress) -> InformationResult:

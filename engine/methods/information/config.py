@@ -27,7 +27,8 @@ class InformationConfig:
     judge_draws: int = setting(128, "larger fixed bank that sets D_ref and judges the reported iterate", "draws")
     iterations: int = setting(150, "optimisation steps", "steps")
     lr: float = setting(0.05, "Adam step on log σ, cosine-decayed to a tenth")
-    eval_every: int = setting(10, "steps between evaluations on the bank", "steps")
+    eval_every: int = setting(10, "steps between evaluations on the bank (paper mode also evaluates every "
+                              "step between two that bracket τ when neither is within the tolerance)", "steps")
     dual_lr: float = setting(0.05, "constrained: step of log λ toward τ")
     tolerance: float = setting(0.05, "calibrated when |D/D_ref − τ| ≤ tolerance·τ")
     rectify: bool = setting(True, "ReLU on clean and noisy features before the distortion (Ma)")

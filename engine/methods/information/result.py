@@ -19,7 +19,8 @@ class InformationResult:
     sigma:            (B, g, g) σ at the reported iterate
     entropy:          discarding: (B, g, g) H_i = d_i(½ log 2πe + log σ_i) nats a cell;
                       reconstruction: (B, H, W) ½·log(2πe·dev² + 1e-6) nats a pixel dimension
-    ratio_trace:      (B, E) D/D_ref on the evaluation bank; lambda_trace (B, E)
+    ratio_trace:      (B, E) D/D_ref on the evaluation bank; lambda_trace (B, E); NaN at the
+                      steps only another chunk's refinement near τ evaluated (paper mode)
     chosen:           (B,) index of the reported evaluation point; calibrated_rows (B,) bool
     reference:        (B,) D_ref
     foreground_share: share of each entropy-map element on the object, or None without masks
