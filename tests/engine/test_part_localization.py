@@ -127,3 +127,24 @@ def test_a_graph_of_another_width_is_refused(graph_dir, tmp_path):
     with pytest.raises(BadInput, match=r"gives conv4 maps of shape \(6, 4, 4\).*the graph\) are for \(4, 4, 4\)"):
         execute(AnalysisRequest("graph-inference", wider, TINY_DATA, settings={"graph": str(graph_dir)},
                                 device="cpu"), Progress())
+
+
+def test_object_crops_map_the_box_onto_the_image_and_the_landmarks_with_it():
+    """spec §0.1: p' = (p − box_min) / box_size · side, in pixel-centre coordinates."""
+    from engine.data.crops import object_crops  # noqa: PLC0415
+    from engine.data.types import ImageDataset  # noqa: PLC0415
+
+    images = np.zeros((1, 3, 40, 40), np.float32)
+    mask = np.zeros((1, 1, 40, 40), bool)
+    mask[0, 0, 10:30, 5:25] = True                      # a 20×20 box at x 5..24, y 10..29
+    images[0, 0][mask[0, 0]] = 1.0
+    images[0, 1, 19, 14] = 1.0                           # a green dot inside it
+    marks = np.array([[[5.0, 10.0], [24.0, 29.0], [14.0, 19.0]]], np.float32)
+    data = ImageDataset(images, np.zeros(1, np.int64), ["obj"], part_names=["a", "b", "c"],
+                        landmarks=marks, part_masks=np.repeat(mask, 3, 1), foreground=mask[:, 0])
+    crop = object_crops(data)
+    np.testing.assert_allclose(crop.landmarks[0], [[0.5, 0.5], [38.5, 38.5], [18.5, 18.5]])
+    assert crop.images[0, 0].min() > 0.99                # the object fills the crop
+    green = np.unravel_index(crop.images[0, 1].argmax(), (40, 40))
+    assert abs(green[0] - 18.5) <= 1 and abs(green[1] - 18.5) <= 1
+    assert crop.foreground.all() and data.landmarks[0, 0, 0] == 5.0   # the original is untouched

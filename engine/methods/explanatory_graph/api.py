@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.data import load_data
+from engine.data.crops import object_crops
 from engine.errors import BadInput, choices
 from engine.jobs import Progress
 from engine.methods.base import MethodInputs
@@ -29,6 +30,11 @@ def bottom_up(model, layers: list[str]) -> list[str]:
     for layer in layers:
         check_conv_layer(model, layer)
     return sorted(dict.fromkeys(layers), key=order.index)
+
+
+def analysed(data, crop: str):
+    """The images as the graph sees them: object crops by default (§0.1)."""
+    return object_crops(data) if crop == "object" else data
 
 
 def class_subset(data, class_name: str):
@@ -52,7 +58,7 @@ def prepare_features(model, images, layers, config, progress, sigma=None):
 
 def compute(inputs: MethodInputs, config: ExplanatoryGraphConfig, progress: Progress) -> ExplanatoryGraphResult:
     layers = bottom_up(inputs.model.module, inputs.layers)
-    data = class_subset(inputs.data, config.class_name)
+    data = analysed(class_subset(inputs.data, config.class_name), config.crop)
     if len(data) < MIN_IMAGES:
         raise BadInput(f"explanatory-graph needs at least {MIN_IMAGES} images to learn how nodes move; "
                        f"got {len(data)}")

@@ -10,9 +10,18 @@ from dataclasses import dataclass
 
 from engine.settings import setting
 
+CROPS = ("object", "none")
+
+
+def crop_setting():
+    """The `crop` field the graph methods share (spec §0.1)."""
+    return setting("object", "object: object crops, each image cut to its foreground box and resized "
+                   "(spec §0.1), where the data has masks; none: the images as they are", options=CROPS)
+
 
 @dataclass(frozen=True)
 class ExplanatoryGraphConfig:
+    crop: str = crop_setting()
     iterations: int = setting(20, "EM iterations per layer (iterNum)", "iterations")
     pattern_density: tuple[float, ...] = setting(
         (), "nodes per filter ⌈n²·density⌉, one value per chosen layer in --layers order; "

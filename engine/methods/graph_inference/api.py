@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from engine.jobs import Progress
 from engine.methods.base import MethodInputs
-from engine.methods.explanatory_graph.api import to_uint8
+from engine.methods.explanatory_graph.api import analysed, to_uint8
 from engine.methods.explanatory_graph.result import geometry_of
 from engine.methods.explanatory_graph.saved import infer_saved, open_graph
 from engine.methods.graph_inference.config import GraphInferenceConfig
@@ -15,9 +15,8 @@ from engine.methods.graph_inference.result import GraphInferenceResult
 
 
 def compute(inputs: MethodInputs, config: GraphInferenceConfig, progress: Progress) -> GraphInferenceResult:
-    saved = open_graph(config.graph, inputs.model)
-    records, _ = infer_saved(saved, inputs.model, inputs.data.images, config.batch_size, progress)
-    data = inputs.data
+    saved, data = open_graph(config.graph, inputs.model), analysed(inputs.data, config.crop)
+    records, _ = infer_saved(saved, inputs.model, data.images, config.batch_size, progress)
     progress.step(1.0, 1.0, "nodes inferred")
     return GraphInferenceResult(
         config, saved.layers, {l: records[l].positions.numpy() for l in saved.layers},

@@ -13,7 +13,7 @@ from engine.errors import BadInput, choices
 from engine.jobs import Progress
 from engine.methods.base import MethodInputs
 from engine.methods.explanatory_graph._metrics import filter_peaks
-from engine.methods.explanatory_graph.api import to_uint8
+from engine.methods.explanatory_graph.api import analysed, to_uint8
 from engine.methods.explanatory_graph.layout import pixel_xy
 from engine.methods.explanatory_graph.saved import infer_saved, open_graph
 from engine.methods.part_localization import _transfer
@@ -24,7 +24,7 @@ USER_PART = "annotated"
 
 
 def compute(inputs: MethodInputs, config: PartLocalizationConfig, progress: Progress) -> PartLocalizationResult:
-    data, saved = inputs.data, open_graph(config.graph, inputs.model)
+    data, saved = analysed(inputs.data, config.crop), open_graph(config.graph, inputs.model)
     tasks = user_task(data, config) if config.annotations else landmark_tasks(data, config)
     records, stores = infer_saved(saved, inputs.model, data.images, config.batch_size, progress.child(0.0, 0.8))
     detectors = {"graph": _node_detectors(saved, records), "filter_peak": _filter_detectors(saved, stores)}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.methods.explanatory_graph.config import crop_setting
 from engine.settings import setting
 
 
@@ -16,4 +17,5 @@ class PartLocalizationConfig:
     nodes: int = setting(20, "nodes (or filters) kept as the part's detectors [ours]", "nodes")
     radius: float = setting(0.0, "ρ: displacement spread scale; with one shot a node must fire this close "
                             "(0: an eighth of the image side)", "pixels")
+    crop: str = crop_setting()
     batch_size: int = setting(32, "images per inference batch", "images")
