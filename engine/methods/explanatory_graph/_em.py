@@ -46,27 +46,29 @@ def init_layer(name: str, store: FeatureStore, grid: UnitGrid, density: float,
     return GraphLayer(name, side, channels, per_filter, grid, mean_pos, sigma, sigma_unit)
 
 
-def _prior(layer: GraphLayer, upper: Upper | None, start: int, stop: int, config):
+def _prior(layer: GraphLayer, upper: Upper | None, start: int, stop: int, config, device):
     if upper is None or not layer.has_parents:
-        return top_prior(stop - start, layer.nodes, layer.side, config)
-    return parent_prior(layer, upper.layer, upper.moves[start:stop])
+        return top_prior(stop - start, layer.nodes, layer.side, config).to(device)
+    return parent_prior(layer, upper.layer, upper.moves[start:stop]).to(device)
 
 
-def _sweep(layer: GraphLayer, store: FeatureStore, upper: Upper | None, config, report):
-    """One E-step over every image: the records and the summed statistics."""
+def _sweep(layer: GraphLayer, store: FeatureStore, upper: Upper | None, config, report, device):
+    """One E-step over every image, batches on `device`: the records and the summed statistics.
+    Node parameters and records stay on the CPU; maps travel compressed until their batch."""
     window = search_window(layer.sigma, layer.side, config)
+    on_device, mean_pos = window.to(device), layer.mean_pos.to(device)
     records = LayerRecords.empty(len(store), layer.nodes)
     totals, min_spread = None, math.inf
     for start in range(0, len(store), config.batch_size):
         stop = min(start + config.batch_size, len(store))
         report(start)
-        prior = _prior(layer, upper, start, stop, config)
-        out = e_step(store.get(start, stop), layer.mean_pos, layer.per_filter, window, prior, config)
-        records.put(start, out.positions, out.scores, out.best)
+        prior = _prior(layer, upper, start, stop, config, device)
+        out = e_step(store.get(start, stop, device), mean_pos, layer.per_filter, on_device, prior, config)
+        records.put(start, out.positions.cpu(), out.scores.cpu(), out.best.cpu())
         stats = (out.resp_evidence, out.resp_shift, out.spread_stat, out.score_sum)
         totals = stats if totals is None else tuple(a + b for a, b in zip(totals, stats))
         min_spread = min(min_spread, float(prior.spread.min()))
-    return records, totals, window, min_spread
+    return records, tuple(t.cpu() for t in totals), window, min_spread
 
 
 def m_step(layer: GraphLayer, totals, window, min_spread: float, iteration: int,
@@ -85,7 +87,7 @@ def m_step(layer: GraphLayer, totals, window, min_spread: float, iteration: int,
 
 
 def mine_layer(layer: GraphLayer, store: FeatureStore, upper: Upper | None, density: float,
-               config, progress) -> tuple[LayerRecords, list]:
+               config, progress, device="cpu") -> tuple[LayerRecords, list]:
     """EM on one layer; returns its training records and the EM monitor rows."""
     records, monitor = None, []
     for t in range(1, config.iterations + 1):
@@ -99,7 +101,7 @@ def mine_layer(layer: GraphLayer, store: FeatureStore, upper: Upper | None, dens
             progress.step((t - 1) * len(store) + start, config.iterations * len(store),
                           f"{layer.name}: EM iteration {t}/{config.iterations}")
 
-        records, totals, window, min_spread = _sweep(layer, store, upper, config, report)
+        records, totals, window, min_spread = _sweep(layer, store, upper, config, report, device)
         shift = m_step(layer, totals, window, min_spread, t, density, config)
         monitor.append([float(records.scores.mean()), shift, float(layer.sigma.mean()), changes])
     layer.score_norm = float(records.scores.mean().clamp_min(1e-30))
@@ -118,22 +120,25 @@ def _changed_edges(before: torch.Tensor, after: torch.Tensor) -> float:
 
 
 def infer_layer(layer: GraphLayer, store: FeatureStore, upper: Upper | None, config,
-                progress=None) -> LayerRecords:
+                progress, device="cpu") -> LayerRecords:
     """§1.6: positions and scores on new images, scores over the training normaliser."""
-    window = search_window(layer.sigma, layer.side, config)
+    window = search_window(layer.sigma, layer.side, config).to(device)
+    mean_pos = layer.mean_pos.to(device)
     records = LayerRecords.empty(len(store), layer.nodes)
     for start in range(0, len(store), config.batch_size):
         stop = min(start + config.batch_size, len(store))
-        if progress is not None:
-            progress.step(start, len(store), f"{layer.name}: inference")
-        prior = _prior(layer, upper, start, stop, config)
-        out = infer(store.get(start, stop), layer.mean_pos, layer.per_filter, window, prior, config)
-        records.put(start, out.positions, out.scores / layer.score_norm, out.best / layer.score_norm)
+        progress.step(start, len(store), f"{layer.name}: inference")
+        prior = _prior(layer, upper, start, stop, config, device)
+        out = infer(store.get(start, stop, device), mean_pos, layer.per_filter, window, prior, config)
+        records.put(start, out.positions.cpu(), out.scores.cpu() / layer.score_norm,
+                    out.best.cpu() / layer.score_norm)
     return records
 
 
-def mine(stores: dict, grids: dict, sigma_unit: dict, layers: list[str], config, seed: int, progress):
-    """The whole graph, top-down; `layers` bottom to top. Returns (graph, records, monitor) by layer."""
+def mine(stores: dict, grids: dict, sigma_unit: dict, layers: list[str], config, seed: int, progress,
+         device="cpu"):
+    """The whole graph, top-down; `layers` bottom to top; E-steps on `device`.
+    Returns (graph, records, monitor) by layer."""
     generator = torch.Generator().manual_seed(seed)
     graph, records, monitor, upper = {}, {}, {}, None
     for i, layer in enumerate(reversed(layers)):
@@ -141,16 +146,16 @@ def mine(stores: dict, grids: dict, sigma_unit: dict, layers: list[str], config,
         density = config.density(layers.index(layer), side)
         node = init_layer(layer, stores[layer], grids[layer], density, sigma_unit[layer], config, generator)
         part = progress.child(i / len(layers), (i + 1) / len(layers))
-        records[layer], monitor[layer] = mine_layer(node, stores[layer], upper, density, config, part)
+        records[layer], monitor[layer] = mine_layer(node, stores[layer], upper, density, config, part, device)
         graph[layer], upper = node, Upper(node, records[layer])
     return graph, records, monitor
 
 
-def infer_graph(graph: dict, stores: dict, layers: list[str], config, progress) -> dict:
+def infer_graph(graph: dict, stores: dict, layers: list[str], config, progress, device="cpu") -> dict:
     """§1.6 on new images: every layer top-down, each from its just-inferred parents."""
     records, upper = {}, None
     for i, layer in enumerate(reversed(layers)):
         part = progress.child(i / len(layers), (i + 1) / len(layers))
-        records[layer] = infer_layer(graph[layer], stores[layer], upper, config, part)
+        records[layer] = infer_layer(graph[layer], stores[layer], upper, config, part, device)
         upper = Upper(graph[layer], records[layer])
     return records

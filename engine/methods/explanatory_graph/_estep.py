@@ -27,6 +27,9 @@ class Window:
     offsets: torch.Tensor
     spacing: torch.Tensor
 
+    def to(self, device) -> "Window":
+        return Window(self.half.to(device), self.offsets.to(device), self.spacing.to(device))
+
 
 @dataclass
 class Prior:
@@ -35,6 +38,9 @@ class Prior:
     shift: torch.Tensor
     spread: torch.Tensor
     weight: torch.Tensor
+
+    def to(self, device) -> "Prior":
+        return Prior(self.shift.to(device), self.spread.to(device), self.weight.to(device))
 
 
 @dataclass
@@ -56,7 +62,7 @@ def search_window(sigma: torch.Tensor, side: int, config) -> Window:
     half = torch.minimum(torch.full_like(sigma, config.max_range * side / 2),
                          config.deform_ratio * sigma).round()
     count = min(config.candidates, side)
-    edges = torch.linspace(-1.0, 1.0, count + 1)
+    edges = torch.linspace(-1.0, 1.0, count + 1, device=sigma.device)
     centres = (edges[:-1] + edges[1:]) / 2
     return Window(half.long(), half[:, None] * centres[None], 2 * half / count)
 
@@ -78,7 +84,7 @@ def evidence(x: torch.Tensor, filters: torch.Tensor, centre: torch.Tensor, windo
     batch, _, side, _ = x.shape
     reach = int(window.half.max())
     base = centre.round()
-    units = torch.arange(-reach, reach + 1, dtype=centre.dtype)
+    units = torch.arange(-reach, reach + 1, dtype=centre.dtype, device=centre.device)
     padded = F.pad(x, (reach, reach, reach, reach)).flatten(1)
     width = side + 2 * reach
     rows = (base[..., 0, None] + reach + units).long()          # (B,K,W) in the padded map
@@ -134,7 +140,7 @@ def _competition(q, centre, window: Window, per_filter: int) -> torch.Tensor:
     wide = count + 1
     padded = F.pad(q, (0, 1, 0, 1)).reshape(-1)
     block = ((b * nodes + other) * wide * wide)[:, None, None] + slots(0)[:, :, None] * wide + slots(1)[:, None, :]
-    out = torch.zeros(batch * nodes, count, count, dtype=q.dtype)
+    out = torch.zeros(batch * nodes, count, count, dtype=q.dtype, device=q.device)
     out.index_add_(0, b * nodes + mine, padded[block])
     return out.view(batch, nodes, count, count)
 
@@ -150,7 +156,7 @@ class Inferred:
 
 def _infer(x, mean_pos, per_filter: int, window: Window, prior: Prior, config):
     side = x.shape[-1]
-    filters = torch.arange(len(mean_pos)) // per_filter
+    filters = torch.arange(len(mean_pos), device=x.device) // per_filter
     centre = (mean_pos[None] + prior.shift).clamp(0, side - 1)
     e = evidence(x, filters, centre, window, config.map_delta * side)
     q = deformation(window, prior)
@@ -176,7 +182,7 @@ def e_step(x: torch.Tensor, mean_pos: torch.Tensor, per_filter: int, window: Win
     r = q / (competition(q, centre, window, per_filter) + tau[:, None, None, None]).clamp_min(1e-7)
     re = r * e
     inv_var = prior.spread[..., None, None] ** -2                   # logDer = δ / s_V²
-    grid = torch.arange(count, dtype=x.dtype) - (count - 1) / 2
+    grid = torch.arange(count, dtype=x.dtype, device=x.device) - (count - 1) / 2
     spread = grid[:, None] ** 2 + grid[None, :] ** 2                # (j − j̄)², j̄ the grid's middle
     return EStep(
         positions=inferred.positions, scores=inferred.scores, best=inferred.best,

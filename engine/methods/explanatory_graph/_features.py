@@ -71,7 +71,7 @@ def unit_std(model, images: np.ndarray, layers: list[str], batch_size: int, prog
         mean = sums[layer] / count
         std = (squares[layer] / count - mean**2).clamp_min(0).sqrt()
         floor = _DEAD_FLOOR * float(std.mean()) + 1e-12
-        out[layer] = std.clamp_min(floor).float()
+        out[layer] = std.clamp_min(floor).float().cpu()
     return out
 
 

@@ -65,7 +65,8 @@ def compute(inputs: MethodInputs, config: ExplanatoryGraphConfig, progress: Prog
     if config.pattern_density and len(config.pattern_density) != len(layers):
         raise BadInput(f"pattern_density has {len(config.pattern_density)} values for {len(layers)} layers")
     sigma, stores, grids = prepare_features(inputs.model, data.images, layers, config, progress.child(0.0, 0.1))
-    graph, records, monitor = mine(stores, grids, sigma, layers, config, inputs.seed, progress.child(0.1, 0.97))
+    graph, records, monitor = mine(stores, grids, sigma, layers, config, inputs.seed, progress.child(0.1, 0.97),
+                                   inputs.model.device)
     peaks = {layer: _metrics.filter_peaks(stores[layer].codes.numpy()) for layer in layers}
     result = ExplanatoryGraphResult(
         config=config, layers=layers, graph=graph, records=records,

@@ -47,5 +47,5 @@ def infer_saved(saved: SavedGraph, model, images, batch_size: int, progress):
     config = replace(saved.config, batch_size=batch_size)
     sigma = {layer: node.unit_std for layer, node in saved.graph.items()}
     _, stores, _ = prepare_features(model, images, saved.layers, config, progress.child(0.0, 0.5), sigma)
-    return infer_graph(saved.graph, stores, saved.layers, config, progress.child(0.5, 1.0)), stores
+    return infer_graph(saved.graph, stores, saved.layers, config, progress.child(0.5, 1.0), model.device), stores
 
