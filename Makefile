@@ -32,6 +32,7 @@ test: demo
 bench: demo
 	$(BIN)/python -m tests.bench.activations_overhead
 	$(BIN)/python -m tests.bench.information
+	$(BIN)/python -m tests.bench.explanatory_graph
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -44,6 +44,9 @@ class PartLocalizationResult:
         for method, name in METRIC_NAMES.items():
             per_part = [_mean(t.distances(method, self.diagonal)) for t in self.tasks]
             out[name] = _mean(per_part)
+        # the trivial guess, the shots' mean position, says how much any detector adds
+        out["distance_shot_mean"] = _mean([_mean(np.linalg.norm(t.truth - t.targets.mean(0), axis=1) / self.diagonal)
+                                           for t in self.tasks])
         for task in self.tasks:
             out[f"distance/{task.part}"] = _mean(task.distances("graph", self.diagonal))
         return out
