@@ -2,16 +2,21 @@
 
 Panes never call each other; they observe this document (STYLE.md, glue/napari). All
 changes happen on the GUI thread; listeners are plain callables `(event, payload)`.
-Events: "results" (list changed), "selection" (dict of changed fields), "jobs" (job id).
+Events: "results" (list changed), "selection" (dict of changed fields), "jobs" (job id),
+"run" (an AnalysisRequest a pane asks for: the main window submits it to the engine thread,
+the one path every job takes, so no pane holds the window or the engine).
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from engine.results import ResultRecord
 from engine.session import ResultEntry, Session
+
+if TYPE_CHECKING:  # a type name only: the document never runs anything
+    from engine.analysis import AnalysisRequest
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +83,10 @@ class Document:
             self._records[result_id] = self.session.load(result_id)
         return self._records[result_id]
 
+    def result_id(self, record: ResultRecord) -> str | None:
+        """The id of a record this document holds (None for one it never loaded or added)."""
+        return next((i for i, r in self._records.items() if r is record), None)
+
     def add_saved_result(self, entry: ResultEntry, record: ResultRecord) -> None:
         """A finished job's result, already saved in the session folder by the engine thread."""
         self._records[entry.id] = record
@@ -87,6 +96,10 @@ class Document:
         self._emit("results")
 
     # jobs ----------------------------------------------------------------------------
+    def request_run(self, request: AnalysisRequest) -> None:
+        """A pane asks for a job; whoever runs jobs (the main window) listens for "run"."""
+        self._emit("run", request)
+
     def job_submitted(self, job_id: str, description: str, key: str) -> None:
         self.jobs[job_id] = JobInfo(job_id, description, key)
         self._emit("jobs", job_id)

@@ -141,7 +141,9 @@ class MainWindow(QMainWindow):
 
     # views -----------------------------------------------------------------------------
     def _on_document(self, event: str, payload) -> None:
-        if event == "selection" and "result" in payload and payload["result"]:
+        if event == "run":  # a pane's request (Document.request_run): the same path as the Run dialog's
+            self.run(payload)
+        elif event == "selection" and "result" in payload and payload["result"]:
             self.show_result(payload["result"])
 
     def show_result(self, result_id: str) -> None:

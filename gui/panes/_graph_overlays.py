@@ -35,6 +35,9 @@ class _ImageWithMarks(pg.GraphicsLayoutWidget):
         self.title = self.addLabel("", row=0, col=0, size="8pt")
         self.box = self.addViewBox(row=1, col=0, lockAspect=True, invertY=True, enableMenu=False)
         self.image_item = pg.ImageItem()
+        # pixel (row r, column c) covers [c - ½, c + ½): its centre is at view (c, r), the
+        # landmarks' and part-localization's pixel (x, y) (engine/data/_raster.py)
+        self.image_item.setPos(-0.5, -0.5)
         self.box.addItem(self.image_item)
 
     def _show_image(self, image: np.ndarray, title: str) -> None:

@@ -5,6 +5,8 @@ _graph_items). Click a node → it becomes the selected node: its top patches, i
 position on the current image with its parents, and the drill-down of its filter (each
 node of the filter where it fired on this image: which node claims which peak). The
 selection's layer and filter are shared with the activation maps pane through the document.
+Annotate part: clicks on the current image mark a part; Localise asks for a part-localization
+run of this graph, whose predictions are then drawn on the current image (_graph_annotate).
 Renders only from `(record, state)`; `figure()` is the CLI's export figure.
 """
 from __future__ import annotations
@@ -17,7 +19,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QSplitter, QVBoxLayout, QWidget
 
 from engine import figures
+from engine.errors import BadInput
 from engine.methods.explanatory_graph.layout import patch, pixel_xy, top_images
+from gui.panes import _graph_annotate as annotate
 from gui.panes._graph_items import GraphView
 from gui.panes._graph_overlays import DrillDown, MonitorPlots, NodeOnImage, image_view
 from gui.panes._imaging import mosaic
@@ -32,6 +36,9 @@ class GraphBrowserPaneState:
     filter: int | None = None  # the highlighted filter of `layer` (the node's, or the selection's)
     sample: int = 0            # the current image
     patches: int = 6           # top images shown for the selected node
+    annotating: bool = False   # Annotate part is on: a click on the current image marks the part
+    annotations: tuple = ()    # (image, x, y) pixel centres of the part, at most 3, oldest first
+    localization: str | None = None  # result id of the part-localization run of this graph drawn
 
 
 class GraphBrowserPane(QWidget):
@@ -65,6 +72,7 @@ class GraphBrowserPane(QWidget):
         self.patch_caption.setWordWrap(True)
         self.on_image, self.drill = NodeOnImage(), DrillDown()
         self.monitor, self.monitor_title = MonitorPlots(), QLabel()
+        self.annotate_bar, self.part_marks = annotate.AnnotateBar(), annotate.AnnotationMarks(self.on_image.box)
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(self._graph_column())
         splitter.addWidget(self._side_column())
@@ -96,6 +104,7 @@ class GraphBrowserPane(QWidget):
         layout.addWidget(self.patch_view, 1)
         layout.addWidget(self.patch_caption)
         layout.addLayout(images, 3)
+        layout.addWidget(self.annotate_bar)
         return column
 
     def _connect(self) -> None:
@@ -103,9 +112,15 @@ class GraphBrowserPane(QWidget):
         self.sample_spin.valueChanged.connect(lambda i: self.set_state(sample=i))
         self.graph.scene().sigMouseClicked.connect(self._on_graph_clicked)
         self.graph.redraw_timer.timeout.connect(self._render_lod)
+        self.on_image.scene().sigMouseClicked.connect(self._on_image_clicked)
+        self.annotate_bar.mode.toggled.connect(lambda on: self.set_state(annotating=on))
+        self.annotate_bar.clear.clicked.connect(lambda: self.set_state(annotations=()))
+        self.annotate_bar.localise.clicked.connect(self.localise)
 
     # input ---------------------------------------------------------------------------
     def show_result(self, record) -> None:
+        if record is not self.record:  # clicks and predictions belong to the graph's own images
+            self.state = replace(self.state, annotations=(), localization=None)
         self.record = record
         layers, count = record.meta["layers"], len(record.arrays["images"])
         layer = self.state.layer if self.state.layer in layers else layers[-1]
@@ -145,8 +160,13 @@ class GraphBrowserPane(QWidget):
             self.select_node(*picked)
 
     def _on_document(self, event: str, payload) -> None:
-        """Another pane picked a filter: highlight its nodes and select its strongest one."""
-        if event != "selection" or self.record is None or not {"layer", "filter"} & set(payload):
+        """Another pane picked a filter: highlight its nodes and select its strongest one. A
+        part-localization result of this graph was selected: draw its predictions."""
+        if event != "selection" or self.record is None:
+            return
+        if payload.get("result"):
+            self._follow_localization(payload["result"])
+        if not {"layer", "filter"} & set(payload):
             return
         layer, filt = self.document.selection.layer, self.document.selection.filter
         if layer not in self.record.meta["layers"] or filt is None:
@@ -157,7 +177,38 @@ class GraphBrowserPane(QWidget):
             else self.strongest_node(layer, filt)
         self.set_state(layer=layer, node=node, filter=filt)
 
+    def _on_image_clicked(self, event) -> None:
+        if self.record is None or not self.state.annotating or event.button() != Qt.LeftButton:
+            return
+        point = self.on_image.box.mapSceneToView(event.scenePos())
+        height, width = self.record.arrays["images"].shape[-2:]
+        xy = annotate.pixel_at(point.x(), point.y(), width, height)
+        if xy is not None:
+            self.set_state(annotations=annotate.add_annotation(self.state.annotations, self.state.sample, *xy))
+
+    def localise(self) -> None:
+        """Ask for part-localization of the annotated part by this graph (the engine thread runs it)."""
+        folder = self.graph_folder()
+        if self.record is not None and folder and self.state.annotations:
+            self.document.request_run(annotate.localisation_request(self.record, folder, self.state.annotations))
+
+    def _follow_localization(self, result_id: str) -> None:
+        try:
+            if self.document.session.entry(result_id).kind != annotate.LOCALIZATION:
+                return
+            localization = self.document.record(result_id)
+        except BadInput:
+            return
+        if annotate.names_graph(localization, self.graph_folder()) and \
+                localization.arrays["images"].shape == self.record.arrays["images"].shape:
+            self.set_state(localization=result_id)
+
     # what is where -------------------------------------------------------------------
+    def graph_folder(self) -> str | None:
+        """This graph's result folder in the session (None for a record the session does not hold)."""
+        result_id = self.document.result_id(self.record) if self.record is not None else None
+        return str(self.document.session.result_dir(result_id).resolve()) if result_id else None
+
     def geometry(self, layer: str) -> dict:
         return self.record.meta["geometry"][layer]
 
@@ -200,6 +251,7 @@ class GraphBrowserPane(QWidget):
         self.drill.show(image, *self._drill_marks())
         self.monitor.show(self.record.arrays[f"monitor/{s.layer}"])
         self.monitor_title.setText(f"EM monitor of {s.layer}, per iteration")
+        self._render_part()
         self._render_lod()
 
     def _sync_controls(self) -> None:
@@ -258,6 +310,16 @@ class GraphBrowserPane(QWidget):
         scores = self.record.arrays[f"scores/{s.layer}"][s.sample, nodes]
         return (self.position_px(s.layer, s.sample, nodes), scores, nodes, peak,
                 f"filter {s.filter}: its nodes' peaks")
+
+    def _render_part(self) -> None:
+        """The clicks on the current image, and the predicted part where the localisation has one."""
+        s = self.state
+        clicks = [(x, y) for i, x, y in s.annotations if i == s.sample]
+        localization = self.document.record(s.localization) if s.localization else None
+        found = annotate.predictions_on(localization, s.sample) if localization else None
+        self.part_marks.show(np.array(clicks, float), found)
+        legend = annotate.legend_html(localization, found, s.sample) if localization else ""
+        self.annotate_bar.show(s.annotations, s.annotating, self.graph_folder() is not None, legend)
 
     def _render_lod(self) -> None:
         if self.graph.edges is not None:

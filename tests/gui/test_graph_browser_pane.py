@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, Qt
 
 from engine.analysis import AnalysisRequest
 from engine.methods.explanatory_graph.layout import node_xy, patch, pixel_xy, top_images
@@ -129,6 +129,92 @@ def test_export_writes_the_cli_figure_and_the_node_table(qtbot, shown, tmp_path)
     lines = (tmp_path / "g.csv").read_text().splitlines()
     header, rows = graph_table(pane.record)
     assert lines[0] == ",".join(header) and len(lines) == 1 + len(rows) == 1 + 2 * 64 * 17
+
+
+# click-to-annotate part localisation (spec §1.7, §1.12) -------------------------------------------
+def annotate_at(qtbot, pane, sample: int, point: QPointF) -> None:
+    """Show image `sample` and click `point` (view = pixel coordinates) on it for real."""
+    pane.sample_spin.setValue(sample)
+    click_view_point(qtbot, pane.on_image, pane.on_image.box, point)
+
+
+def test_clicks_in_annotate_mode_mark_the_part_at_their_pixels(qtbot, shown):
+    _, pane = shown
+    annotate_at(qtbot, pane, 0, QPointF(20.0, 30.0))
+    assert pane.state.annotations == ()  # the mode is off: a click marks nothing
+    assert not pane.annotate_bar.localise.isEnabled() and not pane.annotate_bar.clear.isEnabled()
+    qtbot.mouseClick(pane.annotate_bar.mode, Qt.LeftButton)
+    assert pane.state.annotating and pane.annotate_bar.mode.isChecked()
+    centre = pane.on_image.image_item.mapFromParent(QPointF(20.0, 30.0))  # pixel (20, 30)'s centre
+    assert (centre.x(), centre.y()) == (20.5, 30.5)
+    points = {0: QPointF(20.3, 30.6), 2: QPointF(41.0, 12.2), 3: QPointF(7.6, 50.1), 5: QPointF(33.4, 33.4)}
+    for sample, point in points.items():
+        annotate_at(qtbot, pane, sample, point)
+        image, x, y = pane.state.annotations[-1]
+        assert image == sample and abs(x - point.x()) < 0.5 and abs(y - point.y()) < 0.5
+    assert [a[0] for a in pane.state.annotations] == [2, 3, 5]  # the 4th replaced the oldest
+    x, y = pane.part_marks.clicks.getData()  # the marker of this image's click, where it was clicked
+    assert np.allclose((x[0], y[0]), pane.state.annotations[-1][1:])
+    assert pane.annotate_bar.listing.text() == "annotated (3 of 3): " + " · ".join(
+        f"image {i} ({x:.1f}, {y:.1f})" for i, x, y in pane.state.annotations)
+    annotate_at(qtbot, pane, 3, QPointF(9.0, 48.0))  # again on image 3: that image's click moves
+    assert [a[0] for a in pane.state.annotations] == [2, 5, 3]
+    qtbot.mouseClick(pane.annotate_bar.clear, Qt.LeftButton)
+    assert pane.state.annotations == () and len(pane.part_marks.clicks.getData()[0]) == 0
+    assert pane.annotate_bar.listing.text().startswith("no part annotated")
+
+
+def test_localise_asks_the_main_window_for_part_localization_of_this_graph(qtbot, shown, monkeypatch):
+    window, pane = shown
+    asked, submitted = [], []
+    window.document.subscribe(lambda event, payload: asked.append(payload) if event == "run" else None)
+    monkeypatch.setattr(window, "run", submitted.append)  # the job is not run
+    qtbot.mouseClick(pane.annotate_bar.mode, Qt.LeftButton)
+    annotate_at(qtbot, pane, 1, QPointF(22.0, 40.0))
+    annotate_at(qtbot, pane, 4, QPointF(30.0, 18.0))
+    assert pane.annotate_bar.localise.isEnabled()
+    qtbot.mouseClick(pane.annotate_bar.localise, Qt.LeftButton)
+    graph_id = window.document.selection.result
+    clicks = ",".join(f"{i}:{x:g}:{y:g}" for i, x, y in pane.state.annotations)
+    expected = AnalysisRequest("part-localization", "demo:partworld-cnn", DATA, ["conv4", "conv5"],
+                               {"graph": str(window.document.session.result_dir(graph_id).resolve()),
+                                "annotations": clicks, "shots": "2", "crop": "object"})
+    assert asked == [expected] and submitted == [expected]
+    assert clicks.startswith("1:") and ",4:" in clicks
+
+
+def test_a_localization_of_this_graph_is_drawn_on_its_test_images(qtbot, shown):
+    window, pane = shown
+    graph_id, graph = window.document.selection.result, pane.record
+    qtbot.mouseClick(pane.annotate_bar.mode, Qt.LeftButton)
+    for sample, point in ((0, QPointF(30.0, 30.0)), (1, QPointF(25.0, 35.0)), (2, QPointF(32.0, 28.0))):
+        annotate_at(qtbot, pane, sample, point)
+    qtbot.mouseClick(pane.annotate_bar.localise, Qt.LeftButton)  # a real job on the engine thread
+    job_id = list(window.document.jobs)[-1]
+    wait_job(qtbot, window, job_id)
+    assert window.document.jobs[job_id].status == "done", window.document.jobs[job_id].reason
+    result_id = window.document.selection.result
+    localization = window.document.record(result_id)
+    assert localization.kind == "part-localization" and pane.state.localization == result_id
+    assert window.current_pane() is window.panes["figure"] and window.panes["figure"].record is localization
+    window.tabs.setCurrentWidget(pane)  # back to the graph: still the graph, the predictions on it
+    assert pane.record is graph
+    a = localization.arrays
+    assert list(a["test/0"]) == [3, 4, 5] and np.isnan(a["truth/0"]).all()
+    pane.sample_spin.setValue(4)
+    for method, item in pane.part_marks.predictions.items():
+        x, y = item.getData()
+        assert np.allclose((x[0], y[0]), a[f"prediction/0/{method}"][1])
+    assert len(pane.part_marks.truth.getData()[0]) == 0  # the user's own part: no truth known
+    xy = a["prediction/0/graph"][1]
+    assert f"graph nodes ({xy[0]:.1f}, {xy[1]:.1f})" in pane.annotate_bar.legend.text()
+    pane.sample_spin.setValue(1)  # an annotated image: no prediction on it
+    assert all(len(item.getData()[0]) == 0 for item in pane.part_marks.predictions.values())
+    assert pane.annotate_bar.legend.text() == "part-localization of annotated: image 1 is not one of its test images"
+    window.document.select(result=graph_id)  # the graph again, then the localisation again
+    window.document.select(result=result_id)
+    window.tabs.setCurrentWidget(pane)
+    assert pane.record is graph and pane.state.localization == result_id and pane.state.sample == 1
 
 
 # level of detail on a fabricated graph ---------------------------------------------------------
