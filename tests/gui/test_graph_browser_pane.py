@@ -3,6 +3,7 @@ level of detail on a fabricated 20,000-node graph."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -215,6 +216,10 @@ def test_a_localization_of_this_graph_is_drawn_on_its_test_images(qtbot, shown):
     window.document.select(result=result_id)
     window.tabs.setCurrentWidget(pane)
     assert pane.record is graph and pane.state.localization == result_id and pane.state.sample == 1
+    other = replace(localization, config={**localization.config, "graph": "/elsewhere/another-graph"})
+    window.document.add_saved_result(window.document.session.write_result(other), other)
+    window.document.select(result=window.document.session.results[-1].id)  # another graph's: not drawn
+    assert pane.state.localization == result_id
 
 
 # level of detail on a fabricated graph ---------------------------------------------------------
