@@ -200,3 +200,17 @@ def test_a_graph_on_the_tiny_model_has_every_layer_and_its_edges(tiny_inputs):
     assert result.graph["conv4"].parents.max() < result.graph["conv5"].nodes
     for name in ("instability_nodes", "instability_filters", "purity_nodes", "purity_filters"):
         assert np.isfinite(metrics[f"{name}/conv4"])
+
+
+def test_each_em_iteration_reports_its_monitor_row_while_mining():
+    from engine.methods.explanatory_graph._em import mine  # noqa: PLC0415
+    from engine.methods.explanatory_graph._features import FeatureStore  # noqa: PLC0415
+    from engine.receptive_field import UnitGrid  # noqa: PLC0415
+
+    messages = []
+    maps = maps_of(part_tracks(8, [(5, 5)], 1.0, seed=2), [[0]], 12)
+    graph, _, monitor = mine({"L": FeatureStore.of(maps)}, {"L": UnitGrid(0.0, 1.0)}, {"L": torch.ones(1, 12, 12)},
+                             ["L"], ExplanatoryGraphConfig(iterations=3), 0, Progress(lambda f, m: messages.append(m)))
+    rows = [m for m in messages if "done" in m]
+    assert len(rows) == 3 and rows[-1].startswith("L: EM iteration 3/3 done")
+    assert f"mean score {monitor['L'][-1][0]:.3g}" in rows[-1]

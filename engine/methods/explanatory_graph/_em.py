@@ -104,6 +104,10 @@ def mine_layer(layer: GraphLayer, store: FeatureStore, upper: Upper | None, dens
         records, totals, window, min_spread = _sweep(layer, store, upper, config, report, device)
         shift = m_step(layer, totals, window, min_spread, t, density, config)
         monitor.append([float(records.scores.mean()), shift, float(layer.sigma.mean()), changes])
+        # the EM monitor while mining (§1.12): each iteration's row in the job's progress line
+        progress.step(t * len(store), config.iterations * len(store),
+                      f"{layer.name}: EM iteration {t}/{config.iterations} done · mean score {monitor[-1][0]:.3g}"
+                      f" · mean shift {shift:.3g} · mean σ {monitor[-1][2]:.3g} · edges changed {int(changes)}")
     layer.score_norm = float(records.scores.mean().clamp_min(1e-30))
     records.scores /= layer.score_norm
     records.best /= layer.score_norm
