@@ -50,14 +50,18 @@ def select_parents(child: GraphLayer, child_records: LayerRecords, upper: GraphL
     d_upper = displacements(upper_records)[:, candidates] * upper.grid.stride   # (N,U,2) pixels
     d_child = displacements(child_records) * child.grid.stride                  # (N,K,2)
     images, count = d_upper.shape[:2]
+    child_sq, upper_sq = d_child.pow(2).sum(-1), d_upper.pow(2).sum(-1)             # (N,K), (N,U)
+    # b_V, the mean over (U, I) of ‖D_V − D_U‖², in closed form: no (N,K,U) pass for it
+    scale = 2 * (child_sq.mean(0) + upper_sq.mean()
+                 - 2 * (d_child * d_upper.mean(1, keepdim=True)).sum(-1).mean(0)).clamp_min(1e-12)
     chunk = max(1, _PAIR_ELEMENTS // (images * count))
     picks, scores = [], []
     for start in range(0, child.nodes, chunk):
-        sq = (d_child[:, start:start + chunk, None] - d_upper[:, None]).pow(2).sum(-1)  # (N,k,U)
-        scale = 2 * sq.mean((0, 2)).clamp_min(1e-12)
-        affinity = (child_records.best[:, start:start + chunk, None]
-                    * torch.exp(-sq / scale[None, :, None])).sum(0)
-        top = affinity.topk(min(config.parents, count), dim=1)
+        part = slice(start, start + chunk)
+        sq = torch.baddbmm(child_sq[:, part, None] + upper_sq[:, None], d_child[:, part],
+                           d_upper.transpose(1, 2), alpha=-2)                           # (N,k,U)
+        terms = sq.div_(-scale[None, part, None]).exp_().mul_(child_records.best[:, part, None])
+        top = terms.sum(0).topk(min(config.parents, count), dim=1)
         picks.append(candidates[top.indices])
         scores.append(top.values)
     return torch.cat(picks), torch.cat(scores)
