@@ -13,14 +13,17 @@ from engine.analysis import AnalysisRequest, execute
 from engine.jobs import Progress
 from engine.results import save_result
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]  # the mining fixture takes minutes
 
 LAYERS = ["conv3", "conv4", "conv5"]
-# what the done-when runs gave when these tests were written (crop=object; data seeds 0 and 1)
-MEASURED = {"instability_ratio": {"conv3": 0.36, "conv4": 0.49, "conv5": 0.32},
-            "purity_ratio": {"conv3": 1.82, "conv4": 1.09, "conv5": 1.99},
-            "localisation": {"graph": 0.0945, "filter_peak": 0.1078, "nearest_neighbour": 0.1783,
-                             "shot_mean": 0.0978}}
+# what the done-when runs gave when these tests were written (crop=object), on data seed 0 (the
+# run tested here) and on seed 1 (mining seed 1 too): the purity goal holds over the layers but
+# not at conv4, and only just on seed 1 (1.50); the localisation goal misses on both
+MEASURED = {"instability_ratio": {"conv3": (0.36, 0.41), "conv4": (0.49, 0.49), "conv5": (0.32, 0.38)},
+            "purity_ratio": {"conv3": (1.82, 1.63), "conv4": (1.09, 1.19), "conv5": (1.99, 1.79),
+                             "over_layers": (1.63, 1.50)},
+            "localisation": {"graph": (0.0945, 0.0958), "filter_peak": (0.1078, 0.1110),
+                             "nearest_neighbour": (0.1783, 0.1728), "shot_mean": (0.0978, 0.0978)}}
 
 
 @pytest.fixture(scope="module")
