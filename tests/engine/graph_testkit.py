@@ -37,10 +37,10 @@ def maps_of(tracks: np.ndarray, filters: list[list[int]], side: int, scale: floa
 
 
 def mine_maps(layers: dict[str, torch.Tensor], strides: dict[str, float], seed: int = 0, **settings):
-    """Mine a graph on given maps; `layers` bottom to top. Returns (graph, records, monitor)."""
+    """Mine a graph on given maps (no flips); `layers` bottom to top. Returns (graph, records, monitor)."""
     config = ExplanatoryGraphConfig(**settings)
     names = list(layers)
     stores = {name: FeatureStore.of(maps) for name, maps in layers.items()}
     grids = {name: UnitGrid((strides[name] - 1) / 2, strides[name]) for name in names}
     sigma = {name: torch.ones(maps.shape[1:]) for name, maps in layers.items()}
-    return mine(stores, grids, sigma, names, config, seed, Progress())
+    return mine(stores, grids, sigma, names, config, seed, Progress())[:3]

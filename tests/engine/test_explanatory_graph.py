@@ -209,8 +209,49 @@ def test_each_em_iteration_reports_its_monitor_row_while_mining():
 
     messages = []
     maps = maps_of(part_tracks(8, [(5, 5)], 1.0, seed=2), [[0]], 12)
-    graph, _, monitor = mine({"L": FeatureStore.of(maps)}, {"L": UnitGrid(0.0, 1.0)}, {"L": torch.ones(1, 12, 12)},
+    graph, _, monitor, _ = mine({"L": FeatureStore.of(maps)}, {"L": UnitGrid(0.0, 1.0)}, {"L": torch.ones(1, 12, 12)},
                              ["L"], ExplanatoryGraphConfig(iterations=3), 0, Progress(lambda f, m: messages.append(m)))
     rows = [m for m in messages if "done" in m]
     assert len(rows) == 3 and rows[-1].startswith("L: EM iteration 3/3 done")
     assert f"mean score {monitor['L'][-1][0]:.3g}" in rows[-1]
+
+
+def _mine_with_flips(maps, **settings):
+    from engine.methods.explanatory_graph._em import mine  # noqa: PLC0415
+    from engine.methods.explanatory_graph._features import FeatureStore  # noqa: PLC0415
+    from engine.receptive_field import UnitGrid  # noqa: PLC0415
+
+    side = maps.shape[-1]
+    return mine({"L": FeatureStore.of(maps)}, {"L": UnitGrid(0.0, 1.0)}, {"L": torch.ones(maps.shape[1:])}, ["L"],
+                ExplanatoryGraphConfig(**settings), 0, Progress(), mirrored={"L": FeatureStore.of(maps.flip(-1))},
+                width=side)
+
+
+def test_with_flips_one_node_follows_a_part_on_images_facing_either_way():
+    """§1.5 flips (P1 fixed): a part at column 2 on half the images, mirrored to column 9 on the
+    others; each image is read in the orientation the nodes explain better."""
+    tracks = part_tracks(40, [(5, 2)], 1.0, seed=3)
+    facing_left = np.arange(40) % 2 == 1
+    tracks[facing_left, 0, 1] = 11 - tracks[facing_left, 0, 1]
+    maps = maps_of(tracks, [[0]], 12)
+    graph, records, _, flipped = _mine_with_flips(maps, iterations=8, pattern_density=(0.05,))
+    best = int(records["L"].scores.mean(0).argmax())
+    assert _tracking(records["L"], best, tracks, 0) < 0.5          # in the images' own coordinates
+    assert flipped.tolist() in (facing_left.tolist(), (~facing_left).tolist())
+
+
+def test_inference_on_mirrored_maps_mirrors_every_position():
+    """verification §7.2: with flips, a horizontal flip of the input mirrors the inferred positions."""
+    from engine.methods.explanatory_graph._em import infer_graph  # noqa: PLC0415
+    from engine.methods.explanatory_graph._features import FeatureStore  # noqa: PLC0415
+
+    tracks = part_tracks(20, [(5, 3), (8, 8)], 1.0, seed=5)
+    maps = maps_of(tracks, [[0], [1]], 12)
+    graph, _, _, _ = _mine_with_flips(maps, iterations=3, pattern_density=(0.05,))
+    config = ExplanatoryGraphConfig()
+    plain, mirror = FeatureStore.of(maps), FeatureStore.of(maps.flip(-1))
+    seen = infer_graph(graph, {"L": plain}, ["L"], config, Progress(), mirrored={"L": mirror}, width=12)["L"]
+    mirrored = infer_graph(graph, {"L": mirror}, ["L"], config, Progress(), mirrored={"L": plain}, width=12)["L"]
+    torch.testing.assert_close(mirrored.positions[..., 0], seen.positions[..., 0])
+    torch.testing.assert_close(mirrored.positions[..., 1], 11 - seen.positions[..., 1])
+    torch.testing.assert_close(mirrored.scores, seen.scores)

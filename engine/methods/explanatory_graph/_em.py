@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 
 import torch
 
+from engine.jobs import Progress
 from engine.methods.explanatory_graph._estep import e_step, infer, search_window, top_prior
 from engine.methods.explanatory_graph._features import FeatureStore
+from engine.methods.explanatory_graph._flips import chosen, fit, to_image_coordinates
 from engine.methods.explanatory_graph._graph import GraphLayer, LayerRecords
 from engine.methods.explanatory_graph._parents import displacements, parent_prior, select_parents
 from engine.receptive_field import UnitGrid
@@ -87,11 +89,14 @@ def m_step(layer: GraphLayer, totals, window, min_spread: float, iteration: int,
 
 
 def mine_layer(layer: GraphLayer, store: FeatureStore, upper: Upper | None, density: float,
-               config, progress, device="cpu") -> tuple[LayerRecords, list]:
-    """EM on one layer; returns its training records and the EM monitor rows."""
+               config, progress, device="cpu", orient=None) -> tuple[LayerRecords, list]:
+    """EM on one layer; returns its training records and the EM monitor rows. `orient`, given
+    the layer's current nodes, returns the maps in each image's chosen orientation (flips)."""
     records, monitor = None, []
     for t in range(1, config.iterations + 1):
         changes = 0.0
+        if orient is not None:
+            store = orient(layer)
         if upper is not None and t >= 2:
             before = layer.parents
             layer.parents, layer.affinity = select_parents(layer, records, upper.layer, upper.records, config)
@@ -139,27 +144,61 @@ def infer_layer(layer: GraphLayer, store: FeatureStore, upper: Upper | None, con
     return records
 
 
+class Orientation:
+    """Per image, plain or mirrored (spec §1.5 flips): decided at the top layer, then kept."""
+
+    def __init__(self, stores: dict, mirrored: dict | None, config, device) -> None:
+        self.stores, self.mirrored, self.config, self.device = stores, mirrored, config, device
+        self.flip = torch.zeros(len(next(iter(stores.values()))), dtype=torch.bool)
+
+    def decide(self, layer: GraphLayer) -> FeatureStore:
+        """The top layer's maps, each image in the orientation its current nodes explain better."""
+        quiet = Progress()
+        plain = infer_layer(layer, self.stores[layer.name], None, self.config, quiet, self.device)
+        mirror = infer_layer(layer, self.mirrored[layer.name], None, self.config, quiet, self.device)
+        self.flip = fit(mirror.scores) > fit(plain.scores)
+        return self.store(layer.name)
+
+    def store(self, name: str) -> FeatureStore:
+        if self.mirrored is None:
+            return self.stores[name]
+        return chosen(self.stores[name], self.mirrored[name], self.flip)
+
+    def out(self, records: dict, graph: dict, width: int) -> dict:
+        """Records in the coordinates of the images as they are."""
+        return {name: to_image_coordinates(r, self.flip, graph[name].grid, width) for name, r in records.items()}
+
+
 def mine(stores: dict, grids: dict, sigma_unit: dict, layers: list[str], config, seed: int, progress,
-         device="cpu"):
-    """The whole graph, top-down; `layers` bottom to top; E-steps on `device`.
-    Returns (graph, records, monitor) by layer."""
+         device="cpu", mirrored: dict | None = None, width: int = 0):
+    """The whole graph, top-down; `layers` bottom to top; E-steps on `device`; with `mirrored`
+    maps (of the mirrored images, `width` px wide), each image in its better orientation.
+    Returns (graph, records, monitor, flipped) by layer, records in image coordinates."""
     generator = torch.Generator().manual_seed(seed)
+    orientation = Orientation(stores, mirrored, config, device)
     graph, records, monitor, upper = {}, {}, {}, None
     for i, layer in enumerate(reversed(layers)):
         side = stores[layer].shape[-1]
         density = config.density(layers.index(layer), side)
         node = init_layer(layer, stores[layer], grids[layer], density, sigma_unit[layer], config, generator)
         part = progress.child(i / len(layers), (i + 1) / len(layers))
-        records[layer], monitor[layer] = mine_layer(node, stores[layer], upper, density, config, part, device)
+        orient = orientation.decide if (mirrored is not None and upper is None) else None
+        records[layer], monitor[layer] = mine_layer(node, orientation.store(layer), upper, density, config,
+                                                    part, device, orient)
         graph[layer], upper = node, Upper(node, records[layer])
-    return graph, records, monitor
+    return graph, orientation.out(records, graph, width), monitor, orientation.flip
 
 
-def infer_graph(graph: dict, stores: dict, layers: list[str], config, progress, device="cpu") -> dict:
-    """§1.6 on new images: every layer top-down, each from its just-inferred parents."""
+def infer_graph(graph: dict, stores: dict, layers: list[str], config, progress, device="cpu",
+                mirrored: dict | None = None, width: int = 0) -> dict:
+    """§1.6 on new images: every layer top-down, each from its just-inferred parents; with
+    `mirrored` maps, each image in the orientation the top layer explains better."""
+    orientation = Orientation(stores, mirrored, config, device)
+    if mirrored is not None:
+        orientation.decide(graph[layers[-1]])
     records, upper = {}, None
     for i, layer in enumerate(reversed(layers)):
         part = progress.child(i / len(layers), (i + 1) / len(layers))
-        records[layer] = infer_layer(graph[layer], stores[layer], upper, config, part, device)
+        records[layer] = infer_layer(graph[layer], orientation.store(layer), upper, config, part, device)
         upper = Upper(graph[layer], records[layer])
-    return records
+    return orientation.out(records, graph, width)

@@ -6,6 +6,8 @@ down (§1.5), and the graph is scored against the raw filters it splits (§1.8).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from engine.data import load_data
@@ -15,6 +17,7 @@ from engine.jobs import Progress
 from engine.methods.base import MethodInputs
 from engine.methods.explanatory_graph import _metrics
 from engine.methods.explanatory_graph._em import mine
+from engine.methods.explanatory_graph._flips import unmirror_columns
 from engine.methods.explanatory_graph._features import check_conv_layer, normalised_features, unit_std
 from engine.methods.explanatory_graph.config import ExplanatoryGraphConfig
 from engine.methods.explanatory_graph.layout import pixel_xy
@@ -46,14 +49,43 @@ def class_subset(data, class_name: str):
     return data.subset(np.flatnonzero(data.labels == data.class_names.index(class_name)))
 
 
-def prepare_features(model, images, layers, config, progress, sigma=None):
-    """(σ_unit, compressed x̃, unit grids) of `layers` on `images`; σ_unit computed when not given."""
+@dataclass
+class Features:
+    """σ_unit, compressed x̃ of the images (and of their mirrors, with flips), unit grids."""
+
+    sigma: dict
+    stores: dict
+    mirrored: dict | None
+    grids: dict
+    width: int
+
+
+def prepare_features(model, images, layers, config, progress, sigma=None) -> Features:
+    """The maps of `layers` on `images`, ready to mine; σ_unit computed when not given."""
     if sigma is None:
         reference = images if not config.stats_data else load_data(config.stats_data, model.input_size).images
-        sigma = unit_std(model, reference, layers, config.batch_size, progress.child(0.0, 0.5))
-    stores = normalised_features(model, images, layers, sigma, config.batch_size, progress.child(0.5, 1.0))
+        sigma = unit_std(model, reference, layers, config.batch_size, progress.child(0.0, 0.3))
+    stores = normalised_features(model, images, layers, sigma, config.batch_size, progress.child(0.3, 0.65))
+    mirrored = (normalised_features(model, np.ascontiguousarray(images[..., ::-1]), layers, sigma,
+                                    config.batch_size, progress.child(0.65, 1.0)) if config.flips else None)
     grids = {layer: unit_grid(model.module, layer, images.shape[-1]) for layer in layers}
-    return sigma, stores, grids
+    return Features(sigma, stores, mirrored, grids, int(images.shape[-1]))
+
+
+def filter_peaks(features: Features, layer: str) -> tuple[np.ndarray, np.ndarray]:
+    """Raw filters as parts: per image and filter, the peak (N,C,2) in image units and its value;
+    with flips, the mirrored image's peak where it is higher (the reference's `alter`)."""
+    store = features.stores[layer]
+    units, peaks = _metrics.filter_peaks(store.codes.numpy())
+    values = peaks * store.scales.numpy()
+    if features.mirrored is not None:
+        mirror = features.mirrored[layer]
+        m_units, m_peaks = _metrics.filter_peaks(mirror.codes.numpy())
+        m_values = m_peaks * mirror.scales.numpy()
+        m_units[..., 1] = unmirror_columns(m_units[..., 1], features.grids[layer], features.width)
+        better = m_values > values
+        units, values = np.where(better[..., None], m_units, units), np.where(better, m_values, values)
+    return units.astype(np.float32), values.astype(np.float32)
 
 
 def compute(inputs: MethodInputs, config: ExplanatoryGraphConfig, progress: Progress) -> ExplanatoryGraphResult:
@@ -64,14 +96,14 @@ def compute(inputs: MethodInputs, config: ExplanatoryGraphConfig, progress: Prog
                        f"got {len(data)}")
     if config.pattern_density and len(config.pattern_density) != len(layers):
         raise BadInput(f"pattern_density has {len(config.pattern_density)} values for {len(layers)} layers")
-    sigma, stores, grids = prepare_features(inputs.model, data.images, layers, config, progress.child(0.0, 0.1))
-    graph, records, monitor = mine(stores, grids, sigma, layers, config, inputs.seed, progress.child(0.1, 0.97),
-                                   inputs.model.device)
-    peaks = {layer: _metrics.filter_peaks(stores[layer].codes.numpy()) for layer in layers}
+    f = prepare_features(inputs.model, data.images, layers, config, progress.child(0.0, 0.1))
+    graph, records, monitor, flipped = mine(f.stores, f.grids, f.sigma, layers, config, inputs.seed,
+                                            progress.child(0.1, 0.97), inputs.model.device, f.mirrored, f.width)
+    peaks = {layer: filter_peaks(f, layer) for layer in layers}
     result = ExplanatoryGraphResult(
         config=config, layers=layers, graph=graph, records=records,
         filter_positions={l: p for l, (p, _) in peaks.items()},
-        filter_scores={l: (s * stores[l].scales.numpy()).astype(np.float32) for l, (_, s) in peaks.items()},
+        filter_scores={l: s for l, (_, s) in peaks.items()}, flipped=flipped.numpy(),
         monitor=monitor, images=to_uint8(data.images), labels=data.labels, landmarks=data.landmarks,
         part_names=list(data.part_names), class_names=list(data.class_names),
         sample_names=list(data.names), metric_values={})

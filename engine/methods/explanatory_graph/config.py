@@ -22,6 +22,8 @@ def crop_setting():
 @dataclass(frozen=True)
 class ExplanatoryGraphConfig:
     crop: str = crop_setting()
+    flips: bool = setting(True, "also read each image mirrored: per image the top layer picks the orientation "
+                          "its nodes explain better and lower layers follow (§1.5; P1 fixed: the image is mirrored)")
     iterations: int = setting(20, "EM iterations per layer (iterNum)", "iterations")
     pattern_density: tuple[float, ...] = setting(
         (), "nodes per filter ⌈n²·density⌉, one value per chosen layer in --layers order; "

@@ -29,7 +29,8 @@ class ExplanatoryGraphResult:
     filter_positions: layer → (N,C,2) each raw filter's argmax unit; filter_scores (N,C) its max
     monitor:          layer → (T,4) per EM iteration: mean score, mean node shift, mean σ,
                       edges changed (MONITOR_COLUMNS)
-    images:           (N,3,H,W) uint8, for patches; landmarks (N,P,2) pixel (x, y) or None
+    images:           (N,3,H,W) uint8, for patches; landmarks (N,P,2) pixel (x, y) or None;
+                      positions are in these images' coordinates, also those read mirrored
     metric_values:    the named numbers (nodes/L, edges/L, instability_*/L, purity_*/L)
     """
 
@@ -47,14 +48,16 @@ class ExplanatoryGraphResult:
     class_names: list
     sample_names: list
     metric_values: dict
+    flipped: np.ndarray | None = None  # (N,) bool: the image was read mirrored (flips)
 
     def metrics(self) -> dict:
         return dict(self.metric_values)
 
     def to_record(self, model: str, data: str, seed: int) -> ResultRecord:
         arrays = {"images": self.images, "labels": self.labels}
-        if self.landmarks is not None:
-            arrays["landmarks"] = self.landmarks
+        for name in ("landmarks", "flipped"):
+            if getattr(self, name) is not None:
+                arrays[name] = getattr(self, name)
         for layer in self.layers:
             node = self.graph[layer]
             arrays.update({f"{name}/{layer}": getattr(node, name).numpy() for name in NODE_ARRAYS})
@@ -83,7 +86,7 @@ class ExplanatoryGraphResult:
             monitor={l: a[f"monitor/{l}"] for l in layers}, images=a["images"], labels=a["labels"],
             landmarks=a.get("landmarks"), part_names=record.meta["part_names"],
             class_names=record.meta["class_names"], sample_names=record.meta["sample_names"],
-            metric_values=dict(record.metrics))
+            metric_values=dict(record.metrics), flipped=a.get("flipped"))
 
 
 def geometry_of(node: GraphLayer) -> dict:

@@ -43,9 +43,11 @@ def open_graph(folder: str, model) -> SavedGraph:
 
 
 def infer_saved(saved: SavedGraph, model, images, batch_size: int, progress):
-    """(records, feature stores) of the saved graph on `images`, σ_unit as at mining."""
+    """(records, features) of the saved graph on `images`, σ_unit and flips as at mining."""
     config = replace(saved.config, batch_size=batch_size)
     sigma = {layer: node.unit_std for layer, node in saved.graph.items()}
-    _, stores, _ = prepare_features(model, images, saved.layers, config, progress.child(0.0, 0.5), sigma)
-    return infer_graph(saved.graph, stores, saved.layers, config, progress.child(0.5, 1.0), model.device), stores
+    f = prepare_features(model, images, saved.layers, config, progress.child(0.0, 0.5), sigma)
+    records = infer_graph(saved.graph, f.stores, saved.layers, config, progress.child(0.5, 1.0), model.device,
+                          f.mirrored, f.width)
+    return records, f
 

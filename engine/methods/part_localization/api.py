@@ -12,8 +12,7 @@ import numpy as np
 from engine.errors import BadInput, choices
 from engine.jobs import Progress
 from engine.methods.base import MethodInputs
-from engine.methods.explanatory_graph._metrics import filter_peaks
-from engine.methods.explanatory_graph.api import analysed, to_uint8
+from engine.methods.explanatory_graph.api import analysed, filter_peaks, to_uint8
 from engine.methods.explanatory_graph.layout import pixel_xy
 from engine.methods.explanatory_graph.saved import infer_saved, open_graph
 from engine.methods.part_localization import _transfer
@@ -26,9 +25,9 @@ USER_PART = "annotated"
 def compute(inputs: MethodInputs, config: PartLocalizationConfig, progress: Progress) -> PartLocalizationResult:
     data, saved = analysed(inputs.data, config.crop), open_graph(config.graph, inputs.model)
     tasks = user_task(data, config) if config.annotations else landmark_tasks(data, config)
-    records, stores = infer_saved(saved, inputs.model, data.images, config.batch_size, progress.child(0.0, 0.8))
-    detectors = {"graph": _node_detectors(saved, records), "filter_peak": _filter_detectors(saved, stores)}
-    features, unit_xy = _unit_features(saved, stores)
+    records, maps = infer_saved(saved, inputs.model, data.images, config.batch_size, progress.child(0.0, 0.8))
+    detectors = {"graph": _node_detectors(saved, records), "filter_peak": _filter_detectors(saved, maps)}
+    features, unit_xy = _unit_features(saved, maps.stores)
     radius = config.radius or data.images.shape[-1] / 8
     for i, task in enumerate(tasks):
         progress.child(0.8, 1.0).step(i, len(tasks), f"localising {task.part}")
@@ -98,12 +97,12 @@ def _node_detectors(saved, records):
     return np.concatenate(positions, 1), np.concatenate([records[l].scores.numpy() for l in saved.layers], 1)
 
 
-def _filter_detectors(saved, stores):
-    """Every filter's peak: position (N,C,2) and maximum over the layer's mean maximum."""
+def _filter_detectors(saved, maps):
+    """Every filter's peak (the mirror's where higher, with flips): position (N,C,2) and
+    maximum over the layer's mean maximum."""
     positions, scores = [], []
     for layer in saved.layers:
-        units, peaks = filter_peaks(stores[layer].codes.numpy())
-        value = peaks * stores[layer].scales.numpy()
+        units, value = filter_peaks(maps, layer)
         grid = saved.graph[layer].grid
         positions.append(pixel_xy(units, grid.centre, grid.stride))
         scores.append(value / max(float(value.mean()), 1e-12))
