@@ -93,13 +93,44 @@ def localization_table(record: ResultRecord) -> tuple[list[str], list[list]]:
     return header, rows
 
 
+def instability_table(record: ResultRecord) -> tuple[list[str], list[list]]:
+    """One row per layer and measured unit: its category, instability and steadiest landmark."""
+    header = ["layer", "unit", "category", "instability", "steadiest_landmark", "steadiest_D"]
+    a, meta, rows = record.arrays, record.meta, []
+    for layer in meta["layers"]:
+        table = a[f"distance_std/{layer}"]
+        for i, unit in enumerate(a[f"units/{layer}"]):
+            finite = np.isfinite(table[i])
+            best = int(np.argmin(np.where(finite, table[i], np.inf))) if finite.any() else -1
+            rows.append([layer, int(unit), meta["categories"][int(a[f"category/{layer}"][i])],
+                         float(a[f"instability/{layer}"][i]), meta["part_names"][best] if best >= 0 else "",
+                         float(table[i, best]) if best >= 0 else float("nan")])
+    return header, rows
+
+
+def interpretability_table(record: ResultRecord) -> tuple[list[str], list[list]]:
+    """One row per layer and filter: T_f, its part, P_f and that part's mean IoU."""
+    from engine.methods.part_interpretability.result import PartInterpretabilityResult  # noqa: PLC0415
+
+    result = PartInterpretabilityResult.from_record(record)
+    header = ["layer", "filter", "threshold", "part", "interpretability", "mean_iou"]
+    rows = []
+    for layer, m in result.layers.items():
+        part, value = m.part(), m.interpretability()
+        rows += [[layer, f, float(m.threshold[f]), result.part_names[part[f]] if part[f] >= 0 else "",
+                  float(value[f]), float(m.mean_iou[f, part[f]]) if part[f] >= 0 else float("nan")]
+                 for f in range(len(part))]
+    return header, rows
+
+
 def metrics_table(record: ResultRecord) -> tuple[list[str], list[list]]:
     return ["metric", "value"], [[k, v] for k, v in sorted(record.metrics.items())]
 
 
 TABLES = {"activations": activations_table, "attribution": attribution_table,
           "information": information_table, "explanatory-graph": graph_table,
-          "graph-inference": inference_table, "part-localization": localization_table}
+          "graph-inference": inference_table, "part-localization": localization_table,
+          "location-instability": instability_table, "part-interpretability": interpretability_table}
 
 
 def table(record: ResultRecord) -> tuple[list[str], list[list]]:

@@ -38,6 +38,9 @@ CASES = [
     ("explanatory-graph", {"iterations": "2", "parents": "3", "batch_size": "4"}),
     ("graph-inference", {"graph": TINY_GRAPH, "batch_size": "4"}),
     ("part-localization", {"graph": TINY_GRAPH, "shots": "1", "nodes": "5", "batch_size": "4"}),
+    # the car is the only category on two tiny images: the others' landmarks give no std (§2.8 step 3)
+    ("location-instability", {"class_name": "car", "images": "4", "batch_size": "4"}),
+    ("part-interpretability", {"batch_size": "4"}),
 ]
 NAMES = [name for name, _ in CASES]
 
@@ -156,11 +159,14 @@ def test_config_json_round_trip(name, values):
 # explanatory-graph: the graph panel and 6 strongest nodes × 5 patches; a row a node (4 filters × 6 nodes)
 PARTS_ON_TWO_TINY_IMAGES = 4  # only the car (images 0 and 5) appears twice in TINY_DATA: its 4 parts
 # graph-inference: 6 images on 2 rows; part-localization: the bars and the car's one test image (2 × 1 grid)
+# location-instability, part-interpretability: one layer, bars and heat map; a row a filter (4)
 FIGURE_GRID = {"activations": (4, 2), "baseline": (6, 5), "information": (4, 2), "explanatory-graph": (6, 5),
-               "graph-inference": (2, 3), "part-localization": (2, 1)}
+               "graph-inference": (2, 3), "part-localization": (2, 1), "location-instability": (1, 2),
+               "part-interpretability": (1, 2)}
 FIGURE_EXTRA_AXES = {"information": 2, "explanatory-graph": 1, "part-localization": 1}
 TABLE_ROWS = {"activations": 4, "baseline": 6, "information": 6, "explanatory-graph": 24,
-              "graph-inference": 6, "part-localization": PARTS_ON_TWO_TINY_IMAGES}
+              "graph-inference": 6, "part-localization": PARTS_ON_TWO_TINY_IMAGES, "location-instability": 4,
+              "part-interpretability": 4}
 
 
 @pytest.mark.parametrize("name, values", CASES, ids=NAMES)

@@ -1,0 +1,69 @@
+"""`part-interpretability`: how often a filter's strongest region is one part (spec: interpretable-cnn §2.8).
+
+Network dissection as the paper adapts it: T_f puts 0.5 % of all positions of the filter's
+maps over the data above it; on each image, S_f is the union of round RFs around the
+units above T_f (footnote 5); P_{f,k} is the share of the images showing part k whose
+IoU(S_f, S_k) exceeds 0.2; P_f = max_k P_{f,k}, averaged over the layer's filters.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from engine.jobs import Progress
+from engine.methods.base import MethodInputs
+from engine.methods.explanatory_graph.api import analysed, to_uint8
+from engine.methods.location_instability._maps import accuracy, layer_maps, part_groups, require
+from engine.methods.part_interpretability._regions import disc_cover, ious, regions, thresholds
+from engine.methods.part_interpretability.config import PartInterpretabilityConfig
+from engine.methods.part_interpretability.result import LayerParts, PartInterpretabilityResult
+from engine.receptive_field import unit_grid
+
+
+def compute(inputs: MethodInputs, config: PartInterpretabilityConfig, progress: Progress) -> PartInterpretabilityResult:
+    data = analysed(inputs.data, config.crop)
+    require(data, "part masks")
+    parts = np.concatenate(list(part_groups(data.part_names, config.class_name).values()))
+    masks = torch.from_numpy(data.part_masks[:, parts].reshape(len(data), len(parts), -1))
+    maps = collect_maps(inputs.model, data.images, inputs.layers, config.batch_size, progress.child(0.0, 0.6))
+    layers = {}
+    for i, (layer, layer_maps_) in enumerate(maps.items()):
+        step = progress.child(0.6 + 0.3 * i / len(maps), 0.6 + 0.3 * (i + 1) / len(maps))
+        layers[layer] = measure_layer(inputs.model, layer, layer_maps_, masks, data.image_size, config, step)
+    correct = accuracy(inputs.model, inputs.data, config.batch_size, progress.child(0.9, 1.0))
+    progress.step(1.0, 1.0, "part interpretability measured")
+    return PartInterpretabilityResult(config, layers, [data.part_names[p] for p in parts],
+                                      masks.any(2).sum(0).numpy(), to_uint8(data.images), list(data.names), correct)
+
+
+def collect_maps(model, images, layers, batch_size, progress) -> dict:
+    """Per layer, its (N,C,h,w) maps over all images (one pass; T_f needs them all, step 1)."""
+    found = {layer: [] for layer in layers}
+    for _, maps in layer_maps(model, images, layers, batch_size, progress):
+        for layer in layers:
+            found[layer].append(maps[layer])
+    return {layer: np.concatenate(m) for layer, m in found.items()}
+
+
+def measure_layer(model, layer, maps, masks, image, config, progress) -> LayerParts:
+    """T_f, then per filter and part the mean IoU and the share of images over the cut (steps 2-4)."""
+    threshold = thresholds(maps, config.top_share)
+    cover = None
+    if config.region == "disc":
+        grid = unit_grid(model.module, layer, image[1])
+        cover = disc_cover(maps.shape[2:], image, grid.centre, grid.stride, config.radius or grid.stride)
+    n, c, p = len(maps), maps.shape[1], masks.shape[1]
+    iou_sum, hits, count = torch.zeros(c, p, dtype=torch.float64), torch.zeros(c, p), torch.zeros(p)
+    t = torch.from_numpy(threshold)
+    for start in range(0, n, config.batch_size):
+        progress.step(start, n, f"{layer}: IoU {start}/{n}")
+        batch = torch.from_numpy(maps[start:start + config.batch_size])
+        iou = ious(regions(batch, t, image, cover), masks[start:start + config.batch_size])
+        shown = ~torch.isnan(iou)
+        iou_sum += torch.where(shown, iou, 0.0).sum(0).double()
+        hits += (iou > config.iou_cut).sum(0)
+        count += shown[:, 0].sum(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_iou = (iou_sum / count).numpy().astype(np.float32)
+        hit_rate = (hits / count).numpy().astype(np.float32)
+    return LayerParts(threshold, mean_iou, hit_rate)
