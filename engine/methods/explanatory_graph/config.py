@@ -22,8 +22,9 @@ def crop_setting():
 @dataclass(frozen=True)
 class ExplanatoryGraphConfig:
     crop: str = crop_setting()
-    flips: bool = setting(True, "also read each image mirrored: per image the top layer picks the orientation "
-                          "its nodes explain better and lower layers follow (§1.5; P1 fixed: the image is mirrored)")
+    flips: bool = setting(False, "also read each image mirrored: per image the top layer picks the orientation "
+                          "its nodes explain better and lower layers follow (§1.5, optional; P1 fixed: the image "
+                          "is mirrored). Off by default, as the release effectively runs (P1)")
     iterations: int = setting(20, "EM iterations per layer (iterNum)", "iterations")
     pattern_density: tuple[float, ...] = setting(
         (), "nodes per filter ⌈n²·density⌉, one value per chosen layer in --layers order; "
