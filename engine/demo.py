@@ -14,6 +14,9 @@ DEMO_RECIPES = {
     "text-cnn": ("text-cnn", "demo:keywordtext?n=4000&seed=0", {"threads": "1"}),
     "text-lstm": ("text-lstm", "demo:keywordtext?n=4000&seed=0", {"threads": "1"}),
     "text-transformer": ("text-transformer", "demo:keywordtext?n=4000&seed=0", {"threads": "1"}),
+    # after partworld-cnn: both start from its conv1-conv5 (TrainConfig.base_model)
+    "partworld-icnn": ("partworld-icnn", "demo:partworld?n=1500&seed=0", {"epochs": "4"}),
+    "partworld-cnn6": ("partworld-cnn6", "demo:partworld?n=1500&seed=0", {"epochs": "4"}),
 }
 
 

@@ -15,17 +15,19 @@ from torch import nn
 
 from engine.errors import BadInput, choices
 from engine.layers import layer_names
-from engine.models import model_dir, partworld_cnn, text_models
+from engine.models import interpretable_archs, model_dir, partworld_cnn, text_models
 from engine.models.tokenizer import WordTokenizer
 from engine.models.weights import fit_state_dict, read_state_dict
 from engine.specs import parse_spec
 
 MODEL_KINDS = ("demo", "dir", "torchvision", "torchscript", "hf")
-ARCHITECTURES = {partworld_cnn.ARCH: partworld_cnn.build, **text_models.ARCHITECTURES}
+ARCHITECTURES = {partworld_cnn.ARCH: partworld_cnn.build, **interpretable_archs.ARCHITECTURES,
+                 **text_models.ARCHITECTURES}
 TEXT_ARCHITECTURES = tuple(text_models.ARCHITECTURES)
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 DEMO_MODELS = {name: RESOURCES / "demo" / name
-               for name in ("partworld-cnn", "text-cnn", "text-lstm", "text-transformer")}
+               for name in ("partworld-cnn", "text-cnn", "text-lstm", "text-transformer",
+                             *interpretable_archs.ARCHS)}
 IMAGENET_NORM = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 
 

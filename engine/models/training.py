@@ -19,7 +19,10 @@ import torch.nn.functional as F
 from engine.data import load_data
 from engine.errors import BadInput
 from engine.jobs import Progress
-from engine.models import RESOURCES, build_arch, input_kind_of
+from engine.models import RESOURCES, build_arch, input_kind_of, interpretable_training
+from engine.models.interpretable import NORMALISERS
+from engine.models.interpretable_archs import ARCHS as INTERPRETABLE_ARCHS
+from engine.models.interpretable_loss import MU_MODES
 from engine.models.model_dir import save_model_dir
 from engine.models.tokenizer import UNK, WordTokenizer
 from engine.settings import setting, to_dict
@@ -41,6 +44,24 @@ class TrainConfig:
     threads: int = setting(0, "CPU threads for torch (0 = torch's default)", "threads")
     unk_rate: float = setting(0.1, "text: chance that a training word is read as unknown (UNK) "
                                    "in a step, so that words never seen in training count as neutral")
+    # partworld-icnn and its twin partworld-cnn6 (issue 5 §1; spec interpretable-cnn §2.2-2.6)
+    category: str = setting("", "partworld-icnn/-cnn6: single-category training, this class against "
+                                "the rest (spec §2.6); empty: multi-category, every class")
+    base_model: str = setting("demo:partworld-cnn", "partworld-icnn/-cnn6: conv1-conv5 copied from "
+                              "this trained PartWorld CNN (§2.2: pretrained convs, fresh conv6 and "
+                              "head); empty: every layer from scratch")
+    new_filters: int = setting(0, "partworld-icnn/-cnn6: filters of the new conv6 (0: as conv5)", "filters")
+    kappa_mag: float = setting(10.0, "partworld-icnn: mag of the filter-loss strength κ = 1e-5·mag/epoch; "
+                                     "the code's 0.1 (§2.5 step 4) scaled by 100 for AdamW, mean "
+                                     "reduction and our small maps (resources/README.md)")
+    mu: str = setting("argmax", "partworld-icnn: mask centre μ̂, arg-max or rounded centroid (§2.3)",
+                      options=MU_MODES)
+    normaliser: str = setting("flipped", "partworld-icnn: log Z of the fitness, the code's flipped "
+                                         "masks or a running average (§2.11)", options=NORMALISERS)
+    positive_share: float = setting(0.75, "single-category: share of an epoch's rows that show the "
+                                          "category, its images and their flips repeated (§2.6)")
+    min_category_images: int = setting(20, "partworld-icnn/-cnn6: fewest training images a trained "
+                                           "category may have", "images")
 
 
 def train(arch: str, data_spec: str, out_dir: str, config: TrainConfig, progress: Progress) -> dict:
@@ -58,26 +79,43 @@ def _train(arch: str, data_spec: str, out_dir: str, config: TrainConfig, progres
     torch.manual_seed(config.seed)
     started = time.perf_counter()
     kind = input_kind_of(arch)
+    interpretable_training.check_settings(arch, config)
     train_set = _load_labelled(data_spec, kind, progress.child(0.0, 0.1))
     tokenizer = WordTokenizer.from_texts(train_set.texts) if kind == "text" else None
-    arch_args = {"num_classes": len(train_set.class_names)}
-    if tokenizer is not None:
-        arch_args["vocab_size"] = len(tokenizer.vocab)
-    model = build_arch(arch, **arch_args)
+    plan = _plan(arch, train_set, tokenizer, config, progress)
     augment = None if tokenizer is None else partial(_unknown_words, rate=config.unk_rate)
-    _fit(model, model_inputs(train_set, tokenizer), train_set.labels, config,
-         progress.child(0.1, 0.95), augment)
+    history = _fit(plan.model, model_inputs(plan.dataset, tokenizer), plan.dataset.labels, config,
+                   progress.child(0.1, 0.95), augment, plan.rows, plan.extra_loss)
     used = config if config.val_data else replace(config, val_data=DEFAULT_VAL_DATA[kind])
     val_set = _load_labelled(used.val_data, kind, progress.child(0.95, 0.97))
-    accuracy = accuracy_of(model, model_inputs(val_set, tokenizer), val_set.labels)
-    description = {"arch": arch, "arch_args": arch_args, "class_names": train_set.class_names,
+    val_rows = None
+    if arch in INTERPRETABLE_ARCHS and config.category:  # held out as trained: the same recipe
+        val_set, val_rows = interpretable_training.single_category(
+            val_set, val_set.class_names.index(config.category), config.positive_share)
+    accuracy = accuracy_of(plan.model, model_inputs(val_set, tokenizer), val_set.labels, rows=val_rows)
+    description = {"arch": arch, "arch_args": plan.arch_args, "class_names": plan.dataset.class_names,
                    **_input_description(train_set, tokenizer)}
     description["training"] = {
         "data": data_spec, "config": to_dict(used), "val_accuracy": accuracy,
         "seconds": round(time.perf_counter() - started, 1), "torch_threads": torch.get_num_threads(),
-        "command": reproduce_command(arch, data_spec, out_dir, config)}
-    save_model_dir(model.eval(), description, out_dir)
+        "command": reproduce_command(arch, data_spec, out_dir, config), **plan.record}
+    if history:
+        description["training"]["epochs"] = history
+    progress.check()  # a Cancel that came during evaluation still leaves no folder
+    interpretable_training.finalise(plan.model)
+    save_model_dir(plan.model.eval(), description, out_dir)
     return description
+
+
+def _plan(arch: str, train_set, tokenizer: WordTokenizer | None, config: TrainConfig, progress: Progress):
+    """The model and what it trains on: our interpretable pair's own recipe, or the plain one."""
+    if arch in INTERPRETABLE_ARCHS:
+        return interpretable_training.prepare(arch, train_set, config, progress)
+    arch_args = {"num_classes": len(train_set.class_names)}
+    if tokenizer is not None:
+        arch_args["vocab_size"] = len(tokenizer.vocab)
+    return interpretable_training.Plan(build_arch(arch, **arch_args), arch_args, train_set,
+                                       np.arange(len(train_set)), None)
 
 
 def _load_labelled(spec: str, kind: str, progress: Progress):
@@ -113,39 +151,71 @@ def _unknown_words(inputs: list[torch.Tensor], generator: torch.Generator, rate:
 
 
 def _fit(model, inputs: tuple[torch.Tensor, ...], labels: np.ndarray, config: TrainConfig,
-         progress: Progress, augment=None) -> None:
-    """AdamW with a one-cycle schedule; `augment(batch_inputs, generator)` varies each batch."""
+         progress: Progress, augment=None, rows: np.ndarray | None = None, extra_loss=None) -> list[dict]:
+    """AdamW with a one-cycle schedule over `rows` of the data (repeats allowed; default all);
+    `augment(batch_inputs, generator)` varies each batch; `extra_loss(model, labels, epoch)`,
+    read after each training forward, is added to the classification loss (1-based epochs).
+    Returns one row per epoch (mean losses, and β of masked layers) when there is an extra loss."""
     model.train()
     generator = torch.Generator().manual_seed(config.seed)
     labels = torch.from_numpy(labels)
-    steps_per_epoch = -(-len(labels) // config.batch_size)
+    rows = torch.arange(len(labels)) if rows is None else torch.from_numpy(np.asarray(rows))
+    steps_per_epoch = -(-len(rows) // config.batch_size)
     total = config.epochs * steps_per_epoch
     optimizer = torch.optim.AdamW(model.parameters(), config.lr, weight_decay=config.weight_decay)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.lr, total_steps=total)
+    history = []
     for epoch in range(config.epochs):
-        order = torch.randperm(len(labels), generator=generator)
+        order = rows[torch.randperm(len(rows), generator=generator)]
+        sums = np.zeros(2)
         for step, batch in enumerate(order.split(config.batch_size)):
             progress.step(epoch * steps_per_epoch + step, total, f"epoch {epoch + 1}/{config.epochs}")
             batch_inputs = [x[batch] for x in inputs]
             if augment is not None:
                 batch_inputs = augment(batch_inputs, generator)
-            loss = F.cross_entropy(model(*batch_inputs), labels[batch])
+            loss, extra = _batch_loss(model, batch_inputs, labels[batch], epoch + 1, extra_loss)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            (loss + extra).backward()
             optimizer.step()
             schedule.step()
+            sums += (loss.item(), extra.item())
+        if extra_loss:
+            history.append(_epoch_row(model, epoch + 1, sums / steps_per_epoch))
     model.eval()
+    return history
 
 
-def accuracy_of(model, inputs: tuple[torch.Tensor, ...], labels: np.ndarray, batch_size: int = 128) -> float:
-    """Fraction of rows whose arg-max logit is the label (`inputs` as `model_inputs` gives)."""
+def _batch_loss(model, batch_inputs: list[torch.Tensor], labels: torch.Tensor, epoch: int,
+                extra_loss=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(classification loss, extra loss) of one training forward (spec §2.4 total loss)."""
+    loss = F.cross_entropy(model(*batch_inputs), labels)
+    extra = extra_loss(model, labels, epoch) if extra_loss else loss.new_zeros(())
+    return loss, extra
+
+
+def _epoch_row(model, epoch: int, losses: np.ndarray) -> dict:
+    """One epoch of a model with a filter loss, for the training dashboard (issue 5 §4)."""
+    row = {"epoch": epoch, "classification_loss": round(float(losses[0]), 6),
+           "filter_loss": round(float(losses[1]), 8)}
+    for layer_name in getattr(model, "interpretable_layers", ()):
+        layer = getattr(model, layer_name)
+        row[f"kappa/{layer_name}"] = interpretable_training.kappa_of(layer, epoch)
+        row[f"beta/{layer_name}"] = [round(float(v), 4) for v in
+                                     (layer.beta.min(), layer.beta.mean(), layer.beta.max())]
+    return row
+
+
+def accuracy_of(model, inputs: tuple[torch.Tensor, ...], labels: np.ndarray, batch_size: int = 128,
+                rows: np.ndarray | None = None) -> float:
+    """Fraction of rows whose arg-max logit is the label (`inputs` as `model_inputs` gives);
+    `rows` (repeats allowed) weighs the samples as an epoch of them would."""
     model.eval()
-    correct = 0
+    right = np.zeros(len(labels), bool)
     with torch.no_grad():
         for start in range(0, len(labels), batch_size):
             logits = model(*(x[start:start + batch_size] for x in inputs))
-            correct += int((logits.argmax(1).numpy() == labels[start:start + batch_size]).sum())
-    return correct / len(labels)
+            right[start:start + batch_size] = logits.argmax(1).numpy() == labels[start:start + batch_size]
+    return float(right.mean() if rows is None else right[rows].mean())
 
 
 def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 128) -> float:

@@ -38,6 +38,27 @@ def test_shipped_model_records_the_command_that_reproduces_it():
     assert described["training"]["val_accuracy"] >= 0.95
 
 
+@pytest.mark.parametrize("name", ["partworld-icnn", "partworld-cnn6"])
+def test_interpretable_pair_records_its_command_and_starts_from_the_demo_cnn(name):
+    described = json.loads((DEMO_MODELS[name] / "model.json").read_text())
+    command = described["training"]["command"]
+    assert command == (f'deepscope train {name} --data "demo:partworld?n=1500&seed=0" '
+                       f"--out resources/demo/{name} --set epochs=4")
+    assert command in (RESOURCES / "README.md").read_text()
+    assert described["training"]["base_model"] == "demo:partworld-cnn"
+    assert described["training"]["category"] == "all"
+    assert described["training"]["val_accuracy"] >= 0.95
+    assert (DEMO_MODELS[name] / "weights.safetensors").stat().st_size < 600_000
+
+
+def test_demo_interpretable_model_rebuilds_its_masked_layers():
+    module = load_model("demo:partworld-icnn").module
+    assert [layer.categories for layer in module.masked_layers()] == [5, 5]
+    assert all(np.isfinite(layer.beta.numpy()).all() for layer in module.masked_layers())
+    assert load_model("demo:partworld-cnn6").layers == ["conv1", "conv2", "conv3", "conv4", "conv5",
+                                                         "conv6", "fc"]
+
+
 def test_demo_checks_present_weights_without_training(monkeypatch):
     monkeypatch.setattr(demo, "train", lambda *a, **k: pytest.fail("must not retrain"))
     assert demo.ensure_demo_models(Progress()) == {name: "ok" for name in demo.DEMO_RECIPES}

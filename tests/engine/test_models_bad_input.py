@@ -59,7 +59,8 @@ def test_unknown_architecture_in_model_json(tmp_path):
     write_model_dir(tmp_path)
     (tmp_path / MODEL_JSON).write_text(json.dumps({"arch": "resnet9000"}))
     assert bad_input(f"dir:{tmp_path}") == ("unknown architecture 'resnet9000'; valid: partworld-cnn, "
-                                            "text-cnn, text-lstm, text-transformer")
+                                            "partworld-icnn, partworld-cnn6, text-cnn, text-lstm, "
+                                            "text-transformer")
 
 
 def test_weights_of_random_bytes(tmp_path):
@@ -216,7 +217,7 @@ def test_unknown_spec_kind_lists_the_valid_kinds(spec):
 
 def test_unknown_demo_model():
     assert bad_input("demo:alexnet") == ("unknown demo model 'alexnet'; valid: partworld-cnn, text-cnn, "
-                                         "text-lstm, text-transformer")
+                                         "text-lstm, text-transformer, partworld-icnn, partworld-cnn6")
 
 
 def test_demo_model_not_built_yet_says_how_to_build_it(monkeypatch, tmp_path):

@@ -1,0 +1,59 @@
+"""The two architectures of issue 5 §1 as the registry builds them from model.json.
+
+`partworld-icnn`: `InterpretablePartWorldCNN` with its `InterpretableConfig` saved in
+arch_args["config"], so `dir:` and `demo:` loading rebuild its masks exactly.
+`partworld-cnn6`, its ordinary twin (spec: interpretable-cnn §2.2): conv1..conv5 as `PartWorldCNN`, then the new 3×3 conv with
+bias and ReLU (conv6), GAP and the linear head, exactly as `InterpretablePartWorldCNN`
+without its two masked layers and filter loss, so the two train the same way and compare
+layer for layer (§2.9 "ordinary → interpretable"). Built in the same order from the same
+seed, its conv6 and fc start with the interpretable model's weights.
+"""
+from __future__ import annotations
+
+from torch import nn
+
+from engine import settings
+from engine.models.interpretable import ARCH as ICNN_ARCH
+from engine.models.interpretable import InterpretableConfig, InterpretablePartWorldCNN
+from engine.models.partworld_cnn import DEFAULT_WIDTHS, PartWorldCNN
+
+TWIN_ARCH = "partworld-cnn6"
+ARCHS = (ICNN_ARCH, TWIN_ARCH)
+
+
+class PartWorldCNN6(nn.Module):
+    """PartWorldCNN with a sixth conv layer (3×3, bias, ReLU, 12×12 maps) before the head."""
+
+    layer_names = ("conv1", "conv2", "conv3", "conv4", "conv5", "conv6", "fc")
+    default_layer = "conv6"
+
+    def __init__(self, num_classes: int = 5, widths: tuple = DEFAULT_WIDTHS, new_filters: int = 0) -> None:
+        super().__init__()
+        base = PartWorldCNN(num_classes=num_classes, widths=tuple(widths))  # the interpretable
+        for name in ("conv1", "pool1", "conv2", "pool2", "conv3", "pool3", "conv4", "conv5"):
+            setattr(self, name, getattr(base, name))  # model's construction order, so its init
+        top, new = widths[-1], new_filters or widths[-1]
+        self.conv6 = nn.Sequential(nn.Conv2d(top, new, 3, padding=1, bias=True), nn.ReLU(inplace=False))
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(new, num_classes)
+
+    def forward(self, x):
+        x = self.pool1(self.conv1(x))
+        x = self.pool2(self.conv2(x))
+        x = self.pool3(self.conv3(x))
+        x = self.conv6(self.conv5(self.conv4(x)))
+        return self.fc(self.gap(x).flatten(1))
+
+
+def build_twin(num_classes: int = 5, widths=DEFAULT_WIDTHS, new_filters: int = 0) -> PartWorldCNN6:
+    return PartWorldCNN6(num_classes, tuple(widths), new_filters)
+
+
+def build_icnn(num_classes: int = 5, widths=DEFAULT_WIDTHS, new_filters: int = 0, categories: int = 1,
+               config: dict | None = None) -> InterpretablePartWorldCNN:
+    """The interpretable model; `config` is `InterpretableConfig` as a dict (model.json)."""
+    parsed = settings.from_dict(InterpretableConfig, config or {})
+    return InterpretablePartWorldCNN(num_classes, tuple(widths), new_filters, categories, parsed)
+
+
+ARCHITECTURES = {ICNN_ARCH: build_icnn, TWIN_ARCH: build_twin}
