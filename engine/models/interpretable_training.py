@@ -45,7 +45,7 @@ class Plan:
 
 def prepare(arch: str, dataset, config, progress) -> Plan:
     """The model (from `config.base_model` or fresh), the (single-category) data, the loss."""
-    category = _category_index(config.category, dataset.class_names)
+    category = category_index(config.category, dataset.class_names)
     if category is None:
         _check_counts(dataset, range(len(dataset.class_names)), config.min_category_images)
         data, rows = dataset, np.arange(len(dataset))
@@ -87,7 +87,7 @@ def _filter_loss(model: InterpretablePartWorldCNN, labels: torch.Tensor, epoch: 
     return model.filter_loss(category_targets(labels, ids), epoch)
 
 
-def _category_index(name: str, class_names: list[str]) -> int | None:
+def category_index(name: str, class_names: list[str]) -> int | None:
     if not name:
         return None
     if name not in class_names:

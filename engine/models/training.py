@@ -91,7 +91,8 @@ def _train(arch: str, data_spec: str, out_dir: str, config: TrainConfig, progres
     val_rows = None
     if arch in INTERPRETABLE_ARCHS and config.category:  # held out as trained: the same recipe
         val_set, val_rows = interpretable_training.single_category(
-            val_set, val_set.class_names.index(config.category), config.positive_share)
+            val_set, interpretable_training.category_index(config.category, val_set.class_names),
+            config.positive_share)
     accuracy = accuracy_of(plan.model, model_inputs(val_set, tokenizer), val_set.labels, rows=val_rows)
     description = {"arch": arch, "arch_args": plan.arch_args, "class_names": plan.dataset.class_names,
                    **_input_description(train_set, tokenizer)}
