@@ -42,5 +42,16 @@ class PartWorldCNN(nn.Module):
         return self.fc(self.gap(x).flatten(1))
 
 
+BLOCKS = ("conv1", "pool1", "conv2", "pool2", "conv3", "pool3", "conv4", "conv5")
+
+
+def adopt_blocks(target: nn.Module, num_classes: int, widths) -> None:
+    """Give `target` a fresh PartWorldCNN's conv1…conv5 and pools under the same names (the
+    six-layer variants build on them, in this construction order, so seeds match)."""
+    base = PartWorldCNN(num_classes=num_classes, widths=tuple(widths))
+    for name in BLOCKS:
+        setattr(target, name, getattr(base, name))
+
+
 def build(num_classes: int = 5, widths=DEFAULT_WIDTHS) -> PartWorldCNN:
     return PartWorldCNN(num_classes=num_classes, widths=tuple(widths))
