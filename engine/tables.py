@@ -84,38 +84,44 @@ def inference_table(record: ResultRecord) -> tuple[list[str], list[list]]:
 
 def localization_table(record: ResultRecord) -> tuple[list[str], list[list]]:
     """One row per part: test images and the mean normalized distance of each method."""
-    from engine.methods.part_localization.result import METRIC_NAMES, PartLocalizationResult  # noqa: PLC0415
+    from engine.methods.part_localization.result import METRIC_NAMES, PartLocalizationResult, finite_mean  # noqa: PLC0415
 
     result = PartLocalizationResult.from_record(record)
     header = ["part", "shots", "test_images", *METRIC_NAMES.values()]
     rows = [[t.part, len(t.annotated), len(t.test),
-             *(float(np.nanmean(t.distances(m, result.diagonal))) for m in METRIC_NAMES)] for t in result.tasks]
+             *(finite_mean(t.distances(m, result.diagonal)) for m in METRIC_NAMES)] for t in result.tasks]
     return header, rows
 
 
 def instability_table(record: ResultRecord) -> tuple[list[str], list[list]]:
-    """One row per layer and measured unit: its category, instability and steadiest landmark."""
+    """One row per layer and measured unit: its category, instability and steadiest landmark
+    (the --model2 model's layer after, as "model2 LAYER")."""
+    from engine.methods.location_instability.result import rows_of  # noqa: PLC0415
+
     header = ["layer", "unit", "category", "instability", "steadiest_landmark", "steadiest_D"]
     a, meta, rows = record.arrays, record.meta, []
-    for layer in meta["layers"]:
-        table = a[f"distance_std/{layer}"]
-        for i, unit in enumerate(a[f"units/{layer}"]):
+    for label, prefix in rows_of(meta):
+        layer = label.split()[-1]
+        table = a[f"{prefix}distance_std/{layer}"]
+        for i, unit in enumerate(a[f"{prefix}units/{layer}"]):
             finite = np.isfinite(table[i])
             best = int(np.argmin(np.where(finite, table[i], np.inf))) if finite.any() else -1
-            rows.append([layer, int(unit), meta["categories"][int(a[f"category/{layer}"][i])],
-                         float(a[f"instability/{layer}"][i]), meta["part_names"][best] if best >= 0 else "",
+            rows.append([label, int(unit), meta["categories"][int(a[f"{prefix}category/{layer}"][i])],
+                         float(a[f"{prefix}instability/{layer}"][i]), meta["part_names"][best] if best >= 0 else "",
                          float(table[i, best]) if best >= 0 else float("nan")])
     return header, rows
 
 
 def interpretability_table(record: ResultRecord) -> tuple[list[str], list[list]]:
-    """One row per layer and filter: T_f, its part, P_f and that part's mean IoU."""
+    """One row per layer and filter: T_f, its part, P_f and that part's mean IoU (the --model2
+    model's layer after, as "model2 LAYER")."""
     from engine.methods.part_interpretability.result import PartInterpretabilityResult  # noqa: PLC0415
 
     result = PartInterpretabilityResult.from_record(record)
     header = ["layer", "filter", "threshold", "part", "interpretability", "mean_iou"]
     rows = []
-    for layer, m in result.layers.items():
+    both = [*result.layers.items(), *((f"model2 {layer}", m) for layer, m in result.layers2.items())]
+    for layer, m in both:
         part, value = m.part(), m.interpretability()
         rows += [[layer, f, float(m.threshold[f]), result.part_names[part[f]] if part[f] >= 0 else "",
                   float(value[f]), float(m.mean_iou[f, part[f]]) if part[f] >= 0 else float("nan")]

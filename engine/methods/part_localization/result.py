@@ -42,13 +42,13 @@ class PartLocalizationResult:
     def metrics(self) -> dict:
         out = {"shots": float(len(self.tasks[0].annotated)), "parts": float(len(self.tasks))}
         for method, name in METRIC_NAMES.items():
-            per_part = [_mean(t.distances(method, self.diagonal)) for t in self.tasks]
-            out[name] = _mean(per_part)
+            per_part = [finite_mean(t.distances(method, self.diagonal)) for t in self.tasks]
+            out[name] = finite_mean(per_part)
         # the trivial guess, the shots' mean position, says how much any detector adds
-        out["distance_shot_mean"] = _mean([_mean(np.linalg.norm(t.truth - t.targets.mean(0), axis=1) / self.diagonal)
-                                           for t in self.tasks])
+        guesses = [np.linalg.norm(t.truth - t.targets.mean(0), axis=1) / self.diagonal for t in self.tasks]
+        out["distance_shot_mean"] = finite_mean([finite_mean(g) for g in guesses])
         for task in self.tasks:
-            out[f"distance/{task.part}"] = _mean(task.distances("graph", self.diagonal))
+            out[f"distance/{task.part}"] = finite_mean(task.distances("graph", self.diagonal))
         return out
 
     def to_record(self, model: str, data: str, seed: int) -> ResultRecord:
@@ -75,7 +75,7 @@ class PartLocalizationResult:
                    record.meta["sample_names"], record.meta["diagonal"])
 
 
-def _mean(values) -> float:
+def finite_mean(values) -> float:
     values = np.asarray(values, dtype=float)
     values = values[np.isfinite(values)]
     return float(values.mean()) if len(values) else float("nan")
