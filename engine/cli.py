@@ -34,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run an analysis method and save its result")
     run.add_argument("method")
     run.add_argument("--model", required=True)
-    run.add_argument("--model2", default="")
+    run.add_argument("--model2", default="", help="a second model: one a method compares (location-instability, "
+                     "part-interpretability measure it on the same data at its default layer)")
     run.add_argument("--weights", default="", help="weights file for torchvision:ARCH")
     run.add_argument("--trust-pickle", action="store_true",
                      help="allow checkpoints that unpickle Python objects (runs their code)")

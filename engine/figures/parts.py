@@ -26,21 +26,30 @@ def _row(axes, values, matrix, columns, layer, value_name, matrix_name, cmap):
 
 
 def render_instability(record, **_):
-    """Location instability: each unit's value (bars, sorted) and D_{u,k} (units × landmarks)."""
-    layers, a = record.meta["layers"], record.arrays
-    figure, axes = grid_figure(len(layers), 2, cell=2.6, title=f"location instability of {record.meta['source']}")
-    for row, layer in zip(axes, layers):
-        _row(row, a[f"instability/{layer}"], a[f"distance_std/{layer}"], record.meta["part_names"], layer,
+    """Location instability: each unit's value (bars, sorted) and D_{u,k} (units × landmarks);
+    with --model2 its layer in the rows below."""
+    from engine.methods.location_instability.result import rows_of  # noqa: PLC0415
+
+    meta, a = record.meta, record.arrays
+    rows = rows_of(meta)
+    title = f"location instability of {meta['source']}" + (f" (below: {meta['model2']})" if meta.get("model2") else "")
+    figure, axes = grid_figure(len(rows), 2, cell=2.6, title=title)
+    for row, (label, prefix) in zip(axes, rows):
+        layer = label.split()[-1]
+        _row(row, a[f"{prefix}instability/{layer}"], a[f"{prefix}distance_std/{layer}"], meta["part_names"], label,
              "instability", "D per landmark (÷ diagonal)", "viridis_r")
     return figure
 
 
 def render_interpretability(record, **_):
-    """Part interpretability: each filter's P_f (bars, sorted) and the filter × part P_{f,k} heat map."""
+    """Part interpretability: each filter's P_f (bars, sorted) and the filter × part P_{f,k} heat map;
+    with --model2 its layer in the rows below."""
     from engine.methods.part_interpretability.result import PartInterpretabilityResult  # noqa: PLC0415
 
     result = PartInterpretabilityResult.from_record(record)
-    figure, axes = grid_figure(len(result.layers), 2, cell=2.6, title="part interpretability (IoU > cut)")
-    for row, (layer, m) in zip(axes, result.layers.items()):
-        _row(row, m.interpretability(), m.hit_rate, result.part_names, layer, "P_f", "P_{f,k} per part", "viridis")
+    rows = [(layer, m) for layer, m in result.layers.items()] + [(f"model2 {layer}", m) for layer, m in result.layers2.items()]
+    title = "part interpretability (IoU > cut)" + (f" (below: {result.model2})" if result.model2 else "")
+    figure, axes = grid_figure(len(rows), 2, cell=2.6, title=title)
+    for row, (label, m) in zip(axes, rows):
+        _row(row, m.interpretability(), m.hit_rate, result.part_names, label, "P_f", "P_{f,k} per part", "viridis")
     return figure

@@ -28,4 +28,5 @@ class Method:
     result_cls: type     # has to_record(run_info) and from_record(record)
     compute: Callable    # (MethodInputs, config, Progress) -> result_cls instance
     needs_model2: bool = False
+    accepts_model2: bool = False     # loads --model2 when one is given, runs without it too
     input_kinds: tuple = ("image",)  # the data kinds it analyses

@@ -151,3 +151,59 @@ def test_graph_nodes_are_measured_by_the_same_protocol(tiny_model, tiny_data, tm
     assert result.source == "nodes" and list(result.layers) == ["conv5"]
     assert result.layers["conv5"].positions.shape[1] == graph.graph["conv5"].nodes
     assert np.isfinite(result.metrics()["instability/conv5"])
+
+
+# ------------------------------------------------------------------ side by side (--model2, issue 5 §2)
+
+def _tiny_icnn() -> LoadedModel:
+    from engine.models.interpretable import build  # noqa: PLC0415
+
+    torch.manual_seed(0)
+    return LoadedModel(build(5, TINY_WIDTHS).eval(), "icnn", "partworld-icnn")
+
+
+def test_a_second_model_is_measured_at_its_default_layer_beside_the_first(tiny_model, tiny_data):
+    from engine.figures import render  # noqa: PLC0415
+    from engine.methods.location_instability.result import LocationInstabilityResult  # noqa: PLC0415
+    from engine.methods.part_interpretability.result import PartInterpretabilityResult  # noqa: PLC0415
+    from engine.tables import TABLES  # noqa: PLC0415
+
+    inputs = MethodInputs(_tiny_icnn(), tiny_data, ["conv6_masked"], model2=tiny_model)
+    alone = instability(MethodInputs(tiny_model, tiny_data, ["conv5"]), LocationInstabilityConfig(class_name="car"),
+                        Progress()).metrics()
+    both = instability(inputs, LocationInstabilityConfig(class_name="car"), Progress())
+    m = both.metrics()
+    assert both.model2 == tiny_model.spec and list(both.layers2) == ["conv5"]
+    assert m["instability_model2/conv5"] == pytest.approx(alone["instability/conv5"])
+    assert m["instability_ratio"] == pytest.approx(m["instability/conv6_masked"] / m["instability_model2/conv5"])
+    assert "accuracy_model2" in m
+    record = both.to_record("icnn", "d", 0)
+    assert LocationInstabilityResult.from_record(record).metrics() == pytest.approx(m, nan_ok=True)
+    header, rows = TABLES["location-instability"](record)
+    assert {r[0] for r in rows} == {"conv6_masked", "model2 conv5"}
+
+    parts = interpretability(inputs, PartInterpretabilityConfig(), Progress())
+    p = parts.metrics()
+    assert p["interpretability_gain"] == pytest.approx(p["interpretability/conv6_masked"]
+                                                       - p["interpretability_model2/conv5"])
+    record2 = parts.to_record("icnn", "d", 0)
+    assert PartInterpretabilityResult.from_record(record2).metrics() == pytest.approx(p, nan_ok=True)
+    assert {r[0] for r in TABLES["part-interpretability"](record2)[1]} == {"conv6_masked", "model2 conv5"}
+    for r in (record, record2):
+        assert len([a for a in render(r).axes if a.axison]) >= 4  # two rows: both models
+
+
+def test_model2_is_optional_and_loaded_only_when_given(model_spec):
+    from engine.analysis import AnalysisRequest, execute  # noqa: PLC0415
+    from engine_testkit import TINY_DATA  # noqa: PLC0415
+
+    settings = {"class_name": "car", "batch_size": "4"}
+    alone = execute(AnalysisRequest("location-instability", model_spec, TINY_DATA, settings=settings, device="cpu"),
+                    Progress())
+    assert "instability_ratio" not in alone.metrics and not alone.meta["layers2"]
+    both = execute(AnalysisRequest("location-instability", model_spec, TINY_DATA, settings=settings, device="cpu",
+                                   model2=model_spec), Progress())
+    assert both.metrics["instability_ratio"] == pytest.approx(1.0)
+    parts = execute(AnalysisRequest("part-interpretability", model_spec, TINY_DATA, device="cpu", model2=model_spec),
+                    Progress())
+    assert parts.metrics["interpretability_gain"] == pytest.approx(0.0)

@@ -6,4 +6,5 @@ from engine.methods.location_instability.result import KIND, LocationInstability
 
 METHOD = Method("location-instability", KIND, "how far each filter's peak wanders from the landmarks "
                 "(std of the normalised distance over its top images; also graph nodes)",
-                LocationInstabilityConfig, LocationInstabilityResult, compute)
+                LocationInstabilityConfig, LocationInstabilityResult, compute,
+                accepts_model2=True)

@@ -6,6 +6,8 @@ D_{f,k} is the std (N−1) of ‖p_k − p_f‖ / √(w² + h²) over the filter
 images by peak among those showing k (NaN under 2); a filter's value is the mean over
 its category's landmarks (step 6), the layer's the mean over filters. With a graph,
 nodes stand for filters: their inferred positions and scores (explanatory-graph §1.6).
+With a second model (`--model2`, issue 5 §2: ordinary vs interpretable side by side) its
+filters are measured the same way on the same data at its own default layer.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import numpy as np
 
 from engine.errors import BadInput
 from engine.jobs import Progress
+from engine.layers import pick_layers
 from engine.methods.base import MethodInputs
 from engine.methods.explanatory_graph._metrics import filter_peaks, instability_table, nanmean, ranked_units
 from engine.methods.explanatory_graph.api import analysed, to_uint8
@@ -31,15 +34,25 @@ def compute(inputs: MethodInputs, config: LocationInstabilityConfig, progress: P
     if config.images < 2:
         raise BadInput(f"images={config.images}: a std needs at least 2 images a landmark (§2.8 step 3)")
     source = "nodes" if config.graph else "filters"
-    units = (graph_units(inputs.model, data.images, config, progress.child(0.0, 0.85)) if config.graph
-             else filter_units(inputs.model, data.images, inputs.layers, config.batch_size, progress.child(0.0, 0.85)))
+    split = 0.45 if inputs.model2 is not None else 0.85
+    units = (graph_units(inputs.model, data.images, config, progress.child(0.0, split)) if config.graph
+             else filter_units(inputs.model, data.images, inputs.layers, config.batch_size, progress.child(0.0, split)))
     diagonal = float(np.hypot(*data.images.shape[-2:]))
     layers = {layer: measure(xy, scores, data.landmarks, groups, config, diagonal)
               for layer, (xy, scores) in units.items()}
-    correct = accuracy(inputs.model, inputs.data, config.batch_size, progress.child(0.85, 1.0))
+    correct = accuracy(inputs.model, inputs.data, config.batch_size, progress.child(0.85, 0.93))
+    result = LocationInstabilityResult(config, source, layers, list(data.part_names), list(groups),
+                                       to_uint8(data.images), data.landmarks, list(data.names), diagonal, correct)
+    if inputs.model2 is not None:  # the side-by-side model: its filters at its default layer, same data
+        model2 = inputs.model2
+        units2 = filter_units(model2, data.images, pick_layers(model2.module, None), config.batch_size,
+                              progress.child(split, 0.85))
+        result.model2 = model2.spec
+        result.layers2 = {layer: measure(xy, scores, data.landmarks, groups, config, diagonal)
+                          for layer, (xy, scores) in units2.items()}
+        result.accuracy2 = accuracy(model2, inputs.data, config.batch_size, progress.child(0.93, 1.0))
     progress.step(1.0, 1.0, "instability measured")
-    return LocationInstabilityResult(config, source, layers, list(data.part_names), list(groups),
-                                     to_uint8(data.images), data.landmarks, list(data.names), diagonal, correct)
+    return result
 
 
 def filter_units(model, images, layers, batch_size, progress) -> dict:

@@ -1,7 +1,12 @@
-"""The result of `location-instability`: per layer, D_{u,k} for each measured unit and landmark."""
+"""The result of `location-instability`: per layer, D_{u,k} for each measured unit and landmark.
+
+With `--model2` the second model's layer is kept beside (arrays `model2/NAME/LAYER`), and the
+metrics gain `instability_model2/LAYER2`, `accuracy_model2` and `instability_ratio` (the first
+layer's mean over model2's: run the interpretable CNN as --model, its ordinary twin as --model2).
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -10,6 +15,12 @@ from engine.settings import to_dict
 
 KIND = "location-instability"
 PER_LAYER = ("units", "positions", "scores", "distance_std", "category", "instability")
+
+
+def rows_of(meta) -> list[tuple[str, str]]:
+    """(label, array prefix) per shown layer: the model's, then the side-by-side model's (--model2)."""
+    return ([(layer, "") for layer in meta["layers"]]
+            + [(f"model2 {layer}", "model2/") for layer in meta.get("layers2", [])])
 
 
 @dataclass
@@ -44,22 +55,31 @@ class LocationInstabilityResult:
     sample_names: list
     diagonal: float
     accuracy: float
+    model2: str = ""            # the side-by-side model's spec (--model2); "" without one
+    layers2: dict = field(default_factory=dict)   # its default layer → LayerInstability
+    accuracy2: float = float("nan")
 
     def metrics(self) -> dict:
         from engine.methods.explanatory_graph._metrics import nanmean  # noqa: PLC0415
+        from engine.methods.location_instability._maps import side_by_side  # noqa: PLC0415
 
-        out = {f"instability/{layer}": float(nanmean(m.instability)) for layer, m in self.layers.items()}
-        if np.isfinite(self.accuracy):
-            out["accuracy"] = self.accuracy
-        return out
+        def mean(layers):
+            return {layer: float(nanmean(m.instability)) for layer, m in layers.items()}
+
+        return side_by_side("instability", mean(self.layers), mean(self.layers2), self.accuracy, self.accuracy2,
+                            lambda a, b: a / b if b > 0 else float("nan"), "instability_ratio")
 
     def to_record(self, model: str, data: str, seed: int) -> ResultRecord:
         arrays = {"images": self.images, "landmarks": self.landmarks}
         for layer, m in self.layers.items():
             arrays.update({f"{name}/{layer}": getattr(m, name) for name in PER_LAYER})
+        for layer, m in self.layers2.items():
+            arrays.update({f"model2/{name}/{layer}": getattr(m, name) for name in PER_LAYER})
         meta = {"layers": list(self.layers), "source": self.source, "part_names": self.part_names,
                 "categories": self.categories, "sample_names": self.sample_names,
-                "diagonal": self.diagonal, "accuracy": self.accuracy}
+                "diagonal": self.diagonal, "accuracy": self.accuracy,
+                "model2": self.model2, "layers2": list(self.layers2),
+                "accuracy2": self.accuracy2 if np.isfinite(self.accuracy2) else None}
         return ResultRecord(KIND, KIND, to_dict(self.config), model, data, seed,
                             metrics=self.metrics(), arrays=arrays, meta=meta)
 
@@ -70,6 +90,14 @@ class LocationInstabilityResult:
 
         a, meta = record.arrays, record.meta
         layers = {layer: LayerInstability(*(a[f"{name}/{layer}"] for name in PER_LAYER)) for layer in meta["layers"]}
+        layers2 = {layer: LayerInstability(*(a[f"model2/{name}/{layer}"] for name in PER_LAYER))
+                   for layer in meta.get("layers2", [])}
         return cls(from_dict(LocationInstabilityConfig, record.config), meta["source"], layers,
                    meta["part_names"], meta["categories"], a["images"], a["landmarks"],
-                   meta["sample_names"], meta["diagonal"], meta["accuracy"])
+                   meta["sample_names"], meta["diagonal"], meta["accuracy"],
+                   meta.get("model2", ""), layers2, _nan(meta.get("accuracy2")))
+
+
+def _nan(value) -> float:
+    """A stored float; NaN where it was stored as null (JSON has no NaN)."""
+    return float("nan") if value is None else float(value)

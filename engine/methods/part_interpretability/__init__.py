@@ -6,4 +6,5 @@ from engine.methods.part_interpretability.result import KIND, PartInterpretabili
 
 METHOD = Method("part-interpretability", KIND, "how often each filter's strongest region covers one part "
                 "(IoU with part masks, network dissection as the interpretable-CNN paper adapts it)",
-                PartInterpretabilityConfig, PartInterpretabilityResult, compute)
+                PartInterpretabilityConfig, PartInterpretabilityResult, compute,
+                accepts_model2=True)

@@ -4,6 +4,7 @@ Network dissection as the paper adapts it: T_f puts 0.5 % of all positions of th
 maps over the data above it; on each image, S_f is the union of round RFs around the
 units above T_f (footnote 5); P_{f,k} is the share of the images showing part k whose
 IoU(S_f, S_k) exceeds 0.2; P_f = max_k P_{f,k}, averaged over the layer's filters.
+With `--model2` the second model is measured the same way at its default layer (side by side).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 import torch
 
 from engine.jobs import Progress
+from engine.layers import pick_layers
 from engine.methods.base import MethodInputs
 from engine.methods.explanatory_graph.api import analysed, to_uint8
 from engine.methods.location_instability._maps import accuracy, layer_maps, part_groups, require
@@ -25,15 +27,28 @@ def compute(inputs: MethodInputs, config: PartInterpretabilityConfig, progress: 
     require(data, "part masks")
     parts = np.concatenate(list(part_groups(data.part_names, config.class_name).values()))
     masks = torch.from_numpy(data.part_masks[:, parts].reshape(len(data), len(parts), -1))
-    maps = collect_maps(inputs.model, data.images, inputs.layers, config.batch_size, progress.child(0.0, 0.6))
+    second = inputs.model2 is not None
+    layers, correct = measure_model(inputs.model, inputs.layers, inputs.data, data, masks, config,
+                                    progress.child(0.0, 0.5 if second else 1.0))
+    result = PartInterpretabilityResult(config, layers, [data.part_names[p] for p in parts],
+                                        masks.any(2).sum(0).numpy(), to_uint8(data.images), list(data.names), correct)
+    if second:  # the side-by-side model: its default layer on the same data (issue 5 §2)
+        result.model2 = inputs.model2.spec
+        result.layers2, result.accuracy2 = measure_model(
+            inputs.model2, pick_layers(inputs.model2.module, None), inputs.data, data, masks, config,
+            progress.child(0.5, 1.0))
+    progress.step(1.0, 1.0, "part interpretability measured")
+    return result
+
+
+def measure_model(model, layer_names, raw, data, masks, config, progress) -> tuple[dict, float]:
+    """Per layer its LayerParts, and the model's accuracy on the data as given."""
+    maps = collect_maps(model, data.images, layer_names, config.batch_size, progress.child(0.0, 0.6))
     layers = {}
     for i, (layer, layer_maps_) in enumerate(maps.items()):
         step = progress.child(0.6 + 0.3 * i / len(maps), 0.6 + 0.3 * (i + 1) / len(maps))
-        layers[layer] = measure_layer(inputs.model, layer, layer_maps_, masks, data.image_size, config, step)
-    correct = accuracy(inputs.model, inputs.data, config.batch_size, progress.child(0.9, 1.0))
-    progress.step(1.0, 1.0, "part interpretability measured")
-    return PartInterpretabilityResult(config, layers, [data.part_names[p] for p in parts],
-                                      masks.any(2).sum(0).numpy(), to_uint8(data.images), list(data.names), correct)
+        layers[layer] = measure_layer(model, layer, layer_maps_, masks, data.image_size, config, step)
+    return layers, accuracy(model, raw, config.batch_size, progress.child(0.9, 1.0))
 
 
 def collect_maps(model, images, layers, batch_size, progress) -> dict:

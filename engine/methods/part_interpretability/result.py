@@ -1,7 +1,12 @@
-"""The result of `part-interpretability`: per layer, each filter's IoU with each part."""
+"""The result of `part-interpretability`: per layer, each filter's IoU with each part.
+
+With `--model2` the second model's layer is kept beside (arrays `model2/NAME/LAYER`), and the
+metrics gain `interpretability_model2/LAYER2`, `accuracy_model2` and `interpretability_gain`
+(the first layer's mean minus model2's: the interpretable CNN as --model, its twin as --model2).
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -47,22 +52,31 @@ class PartInterpretabilityResult:
     images: np.ndarray         # (N,3,H,W) uint8, as analysed
     sample_names: list
     accuracy: float
+    model2: str = ""            # the side-by-side model's spec (--model2); "" without one
+    layers2: dict = field(default_factory=dict)   # its default layer → LayerParts
+    accuracy2: float = float("nan")
 
     def metrics(self) -> dict:
-        out = {}
-        for layer, m in self.layers.items():
-            p = m.interpretability()
-            out[f"interpretability/{layer}"] = float(np.nanmean(p)) if np.isfinite(p).any() else float("nan")
-        if np.isfinite(self.accuracy):
-            out["accuracy"] = self.accuracy
-        return out
+        from engine.methods.location_instability._maps import side_by_side  # noqa: PLC0415
+
+        def mean(layers):
+            values = {layer: m.interpretability() for layer, m in layers.items()}
+            return {layer: float(np.nanmean(p)) if np.isfinite(p).any() else float("nan")
+                    for layer, p in values.items()}
+
+        return side_by_side("interpretability", mean(self.layers), mean(self.layers2), self.accuracy,
+                            self.accuracy2, lambda a, b: a - b, "interpretability_gain")
 
     def to_record(self, model: str, data: str, seed: int) -> ResultRecord:
         arrays = {"images": self.images, "part_images": self.part_images}
         for layer, m in self.layers.items():
             arrays.update({f"{name}/{layer}": getattr(m, name) for name in PER_LAYER})
+        for layer, m in self.layers2.items():
+            arrays.update({f"model2/{name}/{layer}": getattr(m, name) for name in PER_LAYER})
         meta = {"layers": list(self.layers), "part_names": self.part_names,
-                "sample_names": self.sample_names, "accuracy": self.accuracy}
+                "sample_names": self.sample_names, "accuracy": self.accuracy,
+                "model2": self.model2, "layers2": list(self.layers2),
+                "accuracy2": self.accuracy2 if np.isfinite(self.accuracy2) else None}
         return ResultRecord(KIND, KIND, to_dict(self.config), model, data, seed,
                             metrics=self.metrics(), arrays=arrays, meta=meta)
 
@@ -73,5 +87,13 @@ class PartInterpretabilityResult:
 
         a, meta = record.arrays, record.meta
         layers = {layer: LayerParts(*(a[f"{name}/{layer}"] for name in PER_LAYER)) for layer in meta["layers"]}
+        layers2 = {layer: LayerParts(*(a[f"model2/{name}/{layer}"] for name in PER_LAYER))
+                   for layer in meta.get("layers2", [])}
         return cls(from_dict(PartInterpretabilityConfig, record.config), layers, meta["part_names"],
-                   a["part_images"], a["images"], meta["sample_names"], meta["accuracy"])
+                   a["part_images"], a["images"], meta["sample_names"], meta["accuracy"],
+                   meta.get("model2", ""), layers2, _nan(meta.get("accuracy2")))
+
+
+def _nan(value) -> float:
+    """A stored float; NaN where it was stored as null (JSON has no NaN)."""
+    return float("nan") if value is None else float(value)
