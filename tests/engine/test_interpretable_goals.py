@@ -1,0 +1,77 @@
+"""The interpretable CNN's goals on PartWorld (issue 5 §3): measured, not forced.
+
+Both demo models (`demo:partworld-icnn` at its interpretable layer conv6_masked, its ordinary
+twin `demo:partworld-cnn6` at conv6, each at its default layer) with the default settings of
+`location-instability` and `part-interpretability`, in one run each (`--model2`, side by side).
+
+Data: the done-when's `demo:partworld?n=300` (seed 0) and, held out, seed 2. Both models were
+trained on `demo:partworld?n=1500&seed=0` (validated on seed 1; see
+resources/demo/partworld-icnn/model.json), and PartWorld draws image i from (seed, i) alone,
+so the done-when's 300 images are the first 300 training images; seed 2 was never seen.
+A goal that misses is recorded as xfail with its numbers.
+"""
+from __future__ import annotations
+
+import pytest
+
+from engine.analysis import AnalysisRequest, execute
+from engine.jobs import Progress
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # about 20 s a data set on two cores
+
+ICNN, ICNN_LAYER = "demo:partworld-icnn", "conv6_masked"
+CNN, CNN_LAYER = "demo:partworld-cnn6", "conv6"
+DONE_WHEN, HELD_OUT = "demo:partworld?n=300", "demo:partworld?n=300&seed=2"
+# what these runs gave when the tests were written (interpretable, ordinary) on each data set:
+# neither the instability goal (ratio ≤ 0.65) nor the interpretability goal (gain ≥ 0.15) holds
+MEASURED = {DONE_WHEN: {"instability": (0.1191, 0.1140), "instability_ratio": 1.044,
+                        "interpretability": (0.1703, 0.0990), "interpretability_gain": 0.0714,
+                        "accuracy": (1.0, 1.0)},
+            HELD_OUT: {"instability": (0.1146, 0.1058), "instability_ratio": 1.084,
+                       "interpretability": (0.1461, 0.1016), "interpretability_gain": 0.0445,
+                       "accuracy": (1.0, 0.9933)}}
+
+
+@pytest.fixture(scope="module", params=[DONE_WHEN, HELD_OUT], ids=["done-when-seed0", "held-out-seed2"])
+def measured(request):
+    def run(method):
+        return execute(AnalysisRequest(method, ICNN, request.param, device="cpu", model2=CNN), Progress()).metrics
+
+    return request.param, {**run("location-instability"), **run("part-interpretability")}
+
+
+def test_both_models_are_measured_at_their_default_layers(measured):
+    _, m = measured
+    for name in ("instability", "interpretability"):
+        assert 0 < m[f"{name}/{ICNN_LAYER}"] < 1 and 0 < m[f"{name}_model2/{CNN_LAYER}"] < 1
+    assert m["accuracy"] >= 0.95 and m["accuracy_model2"] >= 0.95
+
+
+def test_interpretable_filters_are_steadier_on_the_landmarks(measured):
+    """Location instability of the interpretable filters ≤ 0.65 × the ordinary CNN's."""
+    data, m = measured
+    ratio = m["instability_ratio"]
+    assert ratio == pytest.approx(m[f"instability/{ICNN_LAYER}"] / m[f"instability_model2/{CNN_LAYER}"])
+    if ratio > 0.65:
+        pytest.xfail(f"{data}: instability {m[f'instability/{ICNN_LAYER}']:.4f} vs "
+                     f"{m[f'instability_model2/{CNN_LAYER}']:.4f}, ratio {ratio:.3f} > 0.65 "
+                     f"(when written: {MEASURED[data]['instability']})")
+
+
+def test_interpretable_filters_cover_one_part_more_often(measured):
+    """Part interpretability higher by at least 0.15."""
+    data, m = measured
+    gain = m["interpretability_gain"]
+    assert gain == pytest.approx(m[f"interpretability/{ICNN_LAYER}"] - m[f"interpretability_model2/{CNN_LAYER}"])
+    if gain < 0.15:
+        pytest.xfail(f"{data}: interpretability {m[f'interpretability/{ICNN_LAYER}']:.4f} vs "
+                     f"{m[f'interpretability_model2/{CNN_LAYER}']:.4f}, gain {gain:.4f} < 0.15 "
+                     f"(when written: {MEASURED[data]['interpretability']})")
+
+
+def test_single_category_accuracy_costs_at_most_three_points():
+    """Single-category accuracy lower by at most 3 points: not measured here."""
+    pytest.skip("no single-category demo model ships (both demo models are multi-category, "
+                "resources/demo/*/model.json) and this test trains nothing; the only figures are the "
+                "training notes in resources/README.md (held-out 0.999 at kappa_mag=1 against the twin's "
+                "1.000; 0.919 at mag 10), not a measurement of this test")
