@@ -61,18 +61,3 @@ def part_groups(part_names: list[str], class_name: str = "") -> dict[str, np.nda
         raise BadInput(f"class_name={class_name!r} names no category of the data's parts; "
                        f"valid: {choices(groups)}")
     return {c: np.array(p) for c, p in groups.items() if not class_name or c == class_name}
-
-
-def side_by_side(name: str, values: dict, values2: dict, correct: float, correct2: float,
-                 compare, compared: str) -> dict:
-    """The metrics of both models: `name/LAYER`, `accuracy`; with a second model also
-    `name_model2/LAYER2`, `accuracy_model2` and `compared` = compare(first layer's, model2's first)."""
-    out = {f"{name}/{layer}": v for layer, v in values.items()}
-    out.update({f"{name}_model2/{layer}": v for layer, v in values2.items()})
-    if values and values2:
-        out[compared] = float(compare(next(iter(values.values())), next(iter(values2.values()))))
-    if np.isfinite(correct):
-        out["accuracy"] = correct
-    if values2 and np.isfinite(correct2):
-        out["accuracy_model2"] = correct2
-    return out

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.methods._side_by_side import layer_arrays, model2_meta, read_layers, side_by_side, stored_float
 from engine.results import ResultRecord
 from engine.settings import to_dict
 
@@ -57,7 +58,6 @@ class PartInterpretabilityResult:
     accuracy2: float = float("nan")
 
     def metrics(self) -> dict:
-        from engine.methods.location_instability._maps import side_by_side  # noqa: PLC0415
 
         def mean(layers):
             values = {layer: m.interpretability() for layer, m in layers.items()}
@@ -69,14 +69,10 @@ class PartInterpretabilityResult:
 
     def to_record(self, model: str, data: str, seed: int) -> ResultRecord:
         arrays = {"images": self.images, "part_images": self.part_images}
-        for layer, m in self.layers.items():
-            arrays.update({f"{name}/{layer}": getattr(m, name) for name in PER_LAYER})
-        for layer, m in self.layers2.items():
-            arrays.update({f"model2/{name}/{layer}": getattr(m, name) for name in PER_LAYER})
+        arrays.update(layer_arrays(self.layers, self.layers2, PER_LAYER))
         meta = {"layers": list(self.layers), "part_names": self.part_names,
                 "sample_names": self.sample_names, "accuracy": self.accuracy,
-                "model2": self.model2, "layers2": list(self.layers2),
-                "accuracy2": self.accuracy2 if np.isfinite(self.accuracy2) else None}
+                **model2_meta(self.model2, self.layers2, self.accuracy2)}
         return ResultRecord(KIND, KIND, to_dict(self.config), model, data, seed,
                             metrics=self.metrics(), arrays=arrays, meta=meta)
 
@@ -86,14 +82,8 @@ class PartInterpretabilityResult:
         from engine.settings import from_dict  # noqa: PLC0415
 
         a, meta = record.arrays, record.meta
-        layers = {layer: LayerParts(*(a[f"{name}/{layer}"] for name in PER_LAYER)) for layer in meta["layers"]}
-        layers2 = {layer: LayerParts(*(a[f"model2/{name}/{layer}"] for name in PER_LAYER))
-                   for layer in meta.get("layers2", [])}
+        layers, layers2 = read_layers(a, meta, LayerParts, PER_LAYER)
         return cls(from_dict(PartInterpretabilityConfig, record.config), layers, meta["part_names"],
                    a["part_images"], a["images"], meta["sample_names"], meta["accuracy"],
-                   meta.get("model2", ""), layers2, _nan(meta.get("accuracy2")))
+                   meta.get("model2", ""), layers2, stored_float(meta.get("accuracy2")))
 
-
-def _nan(value) -> float:
-    """A stored float; NaN where it was stored as null (JSON has no NaN)."""
-    return float("nan") if value is None else float(value)
