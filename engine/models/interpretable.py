@@ -19,7 +19,7 @@ from torch import nn
 from engine.models.interpretable_loss import (MU_MODES, beta_targets, class_weights,
                                               diamond_masks, flipped_log_z, injection_strengths,
                                               peak_positions, spatial_spread, surrogate_loss)
-from engine.models.partworld_cnn import DEFAULT_WIDTHS, PartWorldCNN, adopt_blocks
+from engine.models.partworld_cnn import DEFAULT_WIDTHS, PartWorldCNN, adopt_six_layers
 from engine.settings import setting
 
 ARCH = "partworld-icnn"
@@ -200,13 +200,9 @@ class InterpretablePartWorldCNN(nn.Module):
     def __init__(self, num_classes: int = 5, widths: tuple = DEFAULT_WIDTHS, new_filters: int = 0,
                  categories: int = 1, config: InterpretableConfig = InterpretableConfig()) -> None:
         super().__init__()
-        adopt_blocks(self, num_classes, widths)
-        top, new = widths[-1], new_filters or widths[-1]
-        self.conv5_masked = InterpretableConv(top, categories, config)
-        self.conv6 = nn.Sequential(nn.Conv2d(top, new, 3, padding=1, bias=True), nn.ReLU(inplace=False))
+        top, new = adopt_six_layers(self, num_classes, widths, new_filters)  # the twin's layers and init
+        self.conv5_masked = InterpretableConv(top, categories, config)   # masks: buffers, no parameters
         self.conv6_masked = InterpretableConv(new, categories, config)
-        self.gap = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(new, num_classes)
 
     def forward(self, x):
         x = self.pool1(self.conv1(x))

@@ -15,7 +15,7 @@ from torch import nn
 from engine import settings
 from engine.models.interpretable import ARCH as ICNN_ARCH
 from engine.models.interpretable import InterpretableConfig, InterpretablePartWorldCNN
-from engine.models.partworld_cnn import DEFAULT_WIDTHS, adopt_blocks
+from engine.models.partworld_cnn import DEFAULT_WIDTHS, adopt_six_layers
 
 TWIN_ARCH = "partworld-cnn6"
 ARCHS = (ICNN_ARCH, TWIN_ARCH)
@@ -29,11 +29,7 @@ class PartWorldCNN6(nn.Module):
 
     def __init__(self, num_classes: int = 5, widths: tuple = DEFAULT_WIDTHS, new_filters: int = 0) -> None:
         super().__init__()
-        adopt_blocks(self, num_classes, widths)
-        top, new = widths[-1], new_filters or widths[-1]
-        self.conv6 = nn.Sequential(nn.Conv2d(top, new, 3, padding=1, bias=True), nn.ReLU(inplace=False))
-        self.gap = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(new, num_classes)
+        adopt_six_layers(self, num_classes, widths, new_filters)
 
     def forward(self, x):
         x = self.pool1(self.conv1(x))

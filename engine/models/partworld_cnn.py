@@ -53,5 +53,16 @@ def adopt_blocks(target: nn.Module, num_classes: int, widths) -> None:
         setattr(target, name, getattr(base, name))
 
 
+def adopt_six_layers(target: nn.Module, num_classes: int, widths, new_filters: int = 0) -> tuple[int, int]:
+    """conv1…conv5 as `adopt_blocks`, then conv6 (3×3, bias, ReLU, maps as conv5's), global
+    average pooling and the head; returns (conv5's, conv6's) widths."""
+    adopt_blocks(target, num_classes, widths)
+    top, new = widths[-1], new_filters or widths[-1]
+    target.conv6 = nn.Sequential(nn.Conv2d(top, new, 3, padding=1, bias=True), nn.ReLU(inplace=False))
+    target.gap = nn.AdaptiveAvgPool2d(1)
+    target.fc = nn.Linear(new, num_classes)
+    return top, new
+
+
 def build(num_classes: int = 5, widths=DEFAULT_WIDTHS) -> PartWorldCNN:
     return PartWorldCNN(num_classes=num_classes, widths=tuple(widths))
