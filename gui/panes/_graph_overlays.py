@@ -11,7 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGraphicsEllipseItem
 
-from engine.methods.explanatory_graph._em import MONITOR_COLUMNS
+from engine.methods.explanatory_graph.result import MONITOR_COLUMNS
 
 MONITOR_TITLES = {"mean_score": "mean score", "mean_shift": "mean shift (units)",
                   "mean_sigma": "mean σ (units)", "parent_changes": "edges changed"}

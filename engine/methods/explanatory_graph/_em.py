@@ -21,8 +21,6 @@ from engine.methods.explanatory_graph._graph import GraphLayer, LayerRecords
 from engine.methods.explanatory_graph._parents import displacements, parent_prior, select_parents
 from engine.receptive_field import UnitGrid
 
-MONITOR_COLUMNS = ("mean_score", "mean_shift", "mean_sigma", "parent_changes")
-
 
 @dataclass
 class Upper:

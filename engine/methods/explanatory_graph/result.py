@@ -18,6 +18,7 @@ from engine.settings import to_dict
 KIND = "explanatory-graph"
 NODE_ARRAYS = ("mean_pos", "sigma", "parents", "affinity", "train_mean", "unit_std")
 RECORD_ARRAYS = ("positions", "scores", "best")
+MONITOR_COLUMNS = ("mean_score", "mean_shift", "mean_sigma", "parent_changes")  # monitor/LAYER, per iteration
 
 
 @dataclass
