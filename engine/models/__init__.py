@@ -27,7 +27,7 @@ TEXT_ARCHITECTURES = tuple(text_models.ARCHITECTURES)
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 DEMO_MODELS = {name: RESOURCES / "demo" / name
                for name in ("partworld-cnn", "text-cnn", "text-lstm", "text-transformer",
-                             *interpretable_archs.ARCHS)}
+                             *interpretable_archs.PARTWORLD_ARCHS)}
 IMAGENET_NORM = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 
 

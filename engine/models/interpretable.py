@@ -187,7 +187,21 @@ class InterpretableConv(nn.Module):
         self.beta.copy_(beta)
 
 
-class InterpretablePartWorldCNN(nn.Module):
+class MaskedLayers:
+    """What the trainer and the views need of a network with interpretable filters: its
+    masked layers, named in `interpretable_layers`, and their summed filter loss."""
+
+    interpretable_layers: tuple[str, ...] = ()
+
+    def masked_layers(self) -> list[InterpretableConv]:
+        return [getattr(self, name) for name in self.interpretable_layers]
+
+    def filter_loss(self, targets: torch.Tensor, epoch: int, update: bool = True) -> torch.Tensor:
+        """Sum of the masked layers' filter losses on the last training forward (§2.4 total loss)."""
+        return sum(layer.filter_loss(targets, epoch, update) for layer in self.masked_layers())
+
+
+class InterpretablePartWorldCNN(MaskedLayers, nn.Module):
     """PartWorldCNN with interpretable filters (spec §2.2): conv5's filters masked, a new
     3×3 conv with bias above it, masked too; then the base's head (GAP + linear) [ours:
     no pool before the new layer, so its maps stay 12×12 like conv5's]."""
@@ -211,13 +225,6 @@ class InterpretablePartWorldCNN(nn.Module):
         x = self.conv5_masked(self.conv5(self.conv4(x)))
         x = self.conv6_masked(self.conv6(x))
         return self.fc(self.gap(x).flatten(1))
-
-    def masked_layers(self) -> list[InterpretableConv]:
-        return [getattr(self, name) for name in self.interpretable_layers]
-
-    def filter_loss(self, targets: torch.Tensor, epoch: int, update: bool = True) -> torch.Tensor:
-        """Sum of the masked layers' filter losses on the last training forward (§2.4 total loss)."""
-        return sum(layer.filter_loss(targets, epoch, update) for layer in self.masked_layers())
 
     @classmethod
     def from_base(cls, base: PartWorldCNN, categories: int = 1, new_filters: int = 0,

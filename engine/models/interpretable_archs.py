@@ -1,4 +1,4 @@
-"""The two architectures of issue 5 §1 as the registry builds them from model.json.
+"""The architectures of issue 5 §1 as the registry builds them from model.json.
 
 `partworld-icnn`: `InterpretablePartWorldCNN` with its `InterpretableConfig` saved in
 arch_args["config"], so `dir:` and `demo:` loading rebuild its masks exactly.
@@ -7,6 +7,8 @@ bias and ReLU (conv6), GAP and the linear head, exactly as `InterpretablePartWor
 without its two masked layers and filter loss, so the two train the same way and compare
 layer for layer (§2.9 "ordinary → interpretable"). Built in the same order from the same
 seed, its conv6 and fc start with the interpretable model's weights.
+`torchvision-icnn` and its twin `torchvision-cnn`: the same change on a torchvision VGG or
+AlexNet (`interpretable_torchvision`), its base named in arch_args["base_arch"].
 """
 from __future__ import annotations
 
@@ -15,10 +17,13 @@ from torch import nn
 from engine import settings
 from engine.models.interpretable import ARCH as ICNN_ARCH
 from engine.models.interpretable import InterpretableConfig, InterpretablePartWorldCNN
+from engine.models import interpretable_torchvision as tv
 from engine.models.partworld_cnn import DEFAULT_WIDTHS, adopt_six_layers
 
 TWIN_ARCH = "partworld-cnn6"
-ARCHS = (ICNN_ARCH, TWIN_ARCH)
+PARTWORLD_ARCHS = (ICNN_ARCH, TWIN_ARCH)
+TORCHVISION_ARCHS = (tv.ICNN_ARCH, tv.TWIN_ARCH)
+ARCHS = (*PARTWORLD_ARCHS, *TORCHVISION_ARCHS)
 
 
 class PartWorldCNN6(nn.Module):
@@ -46,8 +51,23 @@ def build_twin(num_classes: int = 5, widths=DEFAULT_WIDTHS, new_filters: int = 0
 def build_icnn(num_classes: int = 5, widths=DEFAULT_WIDTHS, new_filters: int = 0, categories: int = 1,
                config: dict | None = None) -> InterpretablePartWorldCNN:
     """The interpretable model; `config` is `InterpretableConfig` as a dict (model.json)."""
-    parsed = settings.from_dict(InterpretableConfig, config or {})
-    return InterpretablePartWorldCNN(num_classes, tuple(widths), new_filters, categories, parsed)
+    return InterpretablePartWorldCNN(num_classes, tuple(widths), new_filters, categories, _parsed(config))
 
 
-ARCHITECTURES = {ICNN_ARCH: build_icnn, TWIN_ARCH: build_twin}
+def build_torchvision_icnn(base_arch: str = "vgg16", num_classes: int = 2, new_filters: int = 0,
+                           categories: int = 1, config: dict | None = None,
+                           head: str = "paper") -> tv.TorchvisionICNN:
+    return tv.TorchvisionICNN(base_arch, num_classes, new_filters, categories, _parsed(config), True, head)
+
+
+def build_torchvision_twin(base_arch: str = "vgg16", num_classes: int = 2, new_filters: int = 0,
+                           head: str = "paper") -> tv.TorchvisionICNN:
+    return tv.TorchvisionICNN(base_arch, num_classes, new_filters, interpretable=False, head=head)
+
+
+def _parsed(config: dict | None) -> InterpretableConfig:
+    return settings.from_dict(InterpretableConfig, config or {})
+
+
+ARCHITECTURES = {ICNN_ARCH: build_icnn, TWIN_ARCH: build_twin,
+                 tv.ICNN_ARCH: build_torchvision_icnn, tv.TWIN_ARCH: build_torchvision_twin}

@@ -19,15 +19,17 @@ import torch
 from torch import nn
 
 from engine.errors import BadInput, choices
-from engine.models.interpretable import (ARCH as ICNN_ARCH, InterpretableConfig,
-                                         InterpretablePartWorldCNN, category_targets, kappa)
-from engine.models.interpretable_archs import ARCHS, build_icnn, build_twin
+from engine.models import interpretable_torchvision as tv
+from engine.models.interpretable import (ARCH as ICNN_ARCH, InterpretableConfig, MaskedLayers,
+                                         category_targets, kappa)
+from engine.models.interpretable_archs import ARCHITECTURES, ARCHS, TORCHVISION_ARCHS
 from engine.models.partworld_cnn import DEFAULT_WIDTHS, PartWorldCNN
 from engine.settings import to_dict
 
 # a residual block's class name (torchvision's ResNet/ResNeXt, MobileNet, DenseNet's concatenation)
 _RESIDUAL = ("BasicBlock", "Bottleneck", "InvertedResidual", "_DenseBlock", "ResidualBlock")
 _BASE_CONVS = tuple(f"conv{i}." for i in range(1, 6))
+INTERPRETABLE = (ICNN_ARCH, tv.ICNN_ARCH)  # the architectures with masked layers and a filter loss
 
 
 @dataclass
@@ -52,27 +54,31 @@ def prepare(arch: str, dataset, config, progress) -> Plan:
     else:
         _check_counts(dataset, [category], config.min_category_images)
         data, rows = single_category(dataset, category, config.positive_share)
-    base = load_base(config.base_model, progress) if config.base_model else None
-    widths = _widths(base) if base is not None else DEFAULT_WIDTHS
-    arch_args = {"num_classes": len(data.class_names), "widths": list(widths),
-                 "new_filters": config.new_filters}
-    if arch == ICNN_ARCH:
+    base = load_base(arch, config, progress)
+    arch_args = {"num_classes": len(data.class_names), "new_filters": config.new_filters,
+                 **_base_args(arch, base, config)}
+    if arch in INTERPRETABLE:
         icnn = replace(InterpretableConfig(), mu=config.mu, normaliser=config.normaliser,
                        kappa_mag=config.kappa_mag)
         arch_args.update(categories=1 if category is not None else len(data.class_names),
                          config=to_dict(icnn))
-        model = build_icnn(**arch_args)
-    else:
-        model = build_twin(**arch_args)
+    model = ARCHITECTURES[arch](**arch_args)
     if base is not None:
-        copy_base_convs(model, base)
+        copy_base(model, base)
     record = {"category": config.category or "all", "base_model": config.base_model or "none"}
     return Plan(model, arch_args, data, rows, _extra_loss(model, data, rows), record)
 
 
+def _base_args(arch: str, base: nn.Module | None, config) -> dict:
+    """What the architecture takes from its base: PartWorld widths, or torchvision's arch and head."""
+    if arch in TORCHVISION_ARCHS:
+        return {"base_arch": config.base_model.partition(":")[2], "head": config.head}
+    return {"widths": list(_widths(base) if base is not None else DEFAULT_WIDTHS)}
+
+
 def _extra_loss(model: nn.Module, data, rows: np.ndarray):
     """The filter loss of §2.4's total loss, with the category densities set once (§2.5 step 3)."""
-    if not isinstance(model, InterpretablePartWorldCNN):
+    if not isinstance(model, MaskedLayers) or not model.masked_layers():
         return None
     categories = model.masked_layers()[0].categories
     ids = (1,) if categories == 1 else tuple(range(categories))  # single: label 1 is the category
@@ -82,7 +88,7 @@ def _extra_loss(model: nn.Module, data, rows: np.ndarray):
     return partial(_filter_loss, ids=ids)
 
 
-def _filter_loss(model: InterpretablePartWorldCNN, labels: torch.Tensor, epoch: int, ids) -> torch.Tensor:
+def _filter_loss(model: MaskedLayers, labels: torch.Tensor, epoch: int, ids) -> torch.Tensor:
     """After a training forward: Σ of the masked layers' filter losses; β and table A update."""
     return model.filter_loss(category_targets(labels, ids), epoch)
 
@@ -125,18 +131,25 @@ def replicated_rows(labels: np.ndarray, share: float) -> np.ndarray:
     return np.concatenate([negatives, np.resize(positives, wanted)])
 
 
-def load_base(spec: str, progress) -> PartWorldCNN:
-    """The trained CNN whose conv1-conv5 the new model starts from, checked (issue 5 §5)."""
+def load_base(arch: str, config, progress) -> nn.Module | None:
+    """The trained CNN whose conv layers the new model starts from, checked (issue 5 §5);
+    None for a PartWorld model trained from scratch (`base_model` empty)."""
     from engine.models import load_model  # noqa: PLC0415 (engine.models imports this package's archs)
 
+    spec = config.base_model
+    if arch in TORCHVISION_ARCHS and not spec.startswith("torchvision:"):
+        raise BadInput(f"{arch} starts from a torchvision base: set base_model=torchvision:ARCH "
+                       f"({choices(tv.BASES)}) and base_weights=FILE (nothing is downloaded)")
+    if not spec:
+        return None
     progress.check()
-    module = load_model(spec).module
-    check_base(module, spec)
-    return module
+    loaded = load_model(spec, config.base_weights or None)
+    check_base(loaded.module, spec, arch)
+    return loaded.module
 
 
-def check_base(module: nn.Module, spec: str) -> None:
-    """BadInput unless `module` is a plain PartWorld conv stack the masked layer can sit on."""
+def check_base(module: nn.Module, spec: str, arch: str = ICNN_ARCH) -> None:
+    """BadInput unless `module` is a plain conv stack of the kind `arch` sits on."""
     kinds = {getattr(m, "original_name", type(m).__name__) for m in module.modules()}
     if "Conv2d" not in kinds:
         raise BadInput(f"base model {spec} has no conv layer to attach the interpretable layer to")
@@ -144,13 +157,25 @@ def check_base(module: nn.Module, spec: str) -> None:
         raise BadInput(f"base model {spec} is a residual architecture: its skip connections would "
                        "bypass the masked layer, so its filters need not stay interpretable (the "
                        "paper avoids residual nets, spec §2.2); use a plain conv stack")
-    if not isinstance(module, PartWorldCNN):
-        raise BadInput(f"base model {spec} is not a PartWorld CNN (conv1-conv5); interpretable layers "
-                       "attach to partworld-cnn models only so far")
+    if arch in TORCHVISION_ARCHS:
+        if type(module).__name__ not in ("VGG", "AlexNet"):
+            raise BadInput(f"base model {spec} is not a torchvision VGG or AlexNet; {arch} attaches "
+                           f"to {choices(tv.BASES)}")
+    elif not isinstance(module, PartWorldCNN):
+        raise BadInput(f"base model {spec} is not a PartWorld CNN (conv1-conv5); {arch} attaches to "
+                       "partworld-cnn models (torchvision VGG/AlexNet: torchvision-icnn)")
 
 
 def _widths(base: PartWorldCNN) -> tuple[int, ...]:
     return tuple(getattr(base, f"conv{i}")[0].out_channels for i in range(1, 6))
+
+
+def copy_base(model: nn.Module, base: nn.Module) -> None:
+    """The base's trained conv layers; the new conv and the head stay fresh (§2.2)."""
+    if isinstance(model, tv.TorchvisionICNN):
+        tv.copy_base_features(model, base)
+    else:
+        copy_base_convs(model, base)
 
 
 def copy_base_convs(model: nn.Module, base: PartWorldCNN) -> None:
@@ -167,6 +192,8 @@ def check_settings(arch: str, config) -> None:
     if arch not in ARCHS and (config.category or config.new_filters):
         raise BadInput(f"settings category and new_filters apply to {', '.join(ARCHS)} only, "
                        f"not {arch}")
+    if arch not in TORCHVISION_ARCHS and config.base_weights:
+        raise BadInput(f"setting base_weights applies to {', '.join(TORCHVISION_ARCHS)} only, not {arch}")
 
 
 def kappa_of(layer, epoch: int) -> float:

@@ -23,6 +23,7 @@ from engine.models import RESOURCES, build_arch, input_kind_of, interpretable_tr
 from engine.models.interpretable import NORMALISERS
 from engine.models.interpretable_archs import ARCHS as INTERPRETABLE_ARCHS
 from engine.models.interpretable_loss import MU_MODES
+from engine.models.interpretable_torchvision import HEADS
 from engine.models.model_dir import save_model_dir
 from engine.models.tokenizer import UNK, WordTokenizer
 from engine.settings import setting, to_dict
@@ -45,22 +46,28 @@ class TrainConfig:
     unk_rate: float = setting(0.1, "text: chance that a training word is read as unknown (UNK) "
                                    "in a step, so that words never seen in training count as neutral")
     # partworld-icnn and its twin partworld-cnn6 (issue 5 §1; spec interpretable-cnn §2.2-2.6)
-    category: str = setting("", "partworld-icnn/-cnn6: single-category training, this class against "
+    category: str = setting("", "interpretable pairs: single-category training, this class against "
                                 "the rest (spec §2.6); empty: multi-category, every class")
     base_model: str = setting("demo:partworld-cnn", "partworld-icnn/-cnn6: conv1-conv5 copied from "
                               "this trained PartWorld CNN (§2.2: pretrained convs, fresh conv6 and "
-                              "head); empty: every layer from scratch")
-    new_filters: int = setting(0, "partworld-icnn/-cnn6: filters of the new conv6 (0: as conv5)", "filters")
-    kappa_mag: float = setting(10.0, "partworld-icnn: mag of the filter-loss strength κ = 1e-5·mag/epoch; "
+                              "head); empty: every layer from scratch. torchvision-icnn/-cnn: "
+                              "torchvision:ARCH, a VGG or AlexNet, with base_weights")
+    base_weights: str = setting("", "torchvision-icnn/-cnn: the base's weights file (ImageNet-trained "
+                                    "in the paper, §2.1; nothing is downloaded)")
+    head: str = setting("paper", "torchvision-icnn/-cnn: the base's FC stack, re-initialised (§2.2), "
+                                 "or 'gap', global average pooling and one linear layer [ours]",
+                        options=HEADS)
+    new_filters: int = setting(0, "interpretable pairs: filters of the new conv (0: as the top conv)", "filters")
+    kappa_mag: float = setting(10.0, "partworld/torchvision-icnn: mag of the filter-loss strength κ = 1e-5·mag/epoch; "
                                      "the code's 0.1 (§2.5 step 4) scaled by 100 for AdamW, mean "
                                      "reduction and our small maps (resources/README.md)")
-    mu: str = setting("argmax", "partworld-icnn: mask centre μ̂, arg-max or rounded centroid (§2.3)",
+    mu: str = setting("argmax", "partworld/torchvision-icnn: mask centre μ̂, arg-max or rounded centroid (§2.3)",
                       options=MU_MODES)
-    normaliser: str = setting("flipped", "partworld-icnn: log Z of the fitness, the code's flipped "
+    normaliser: str = setting("flipped", "partworld/torchvision-icnn: log Z of the fitness, the code's flipped "
                                          "masks or a running average (§2.11)", options=NORMALISERS)
     positive_share: float = setting(0.75, "single-category: share of an epoch's rows that show the "
                                           "category, its images and their flips repeated (§2.6)")
-    min_category_images: int = setting(20, "partworld-icnn/-cnn6: fewest training images a trained "
+    min_category_images: int = setting(20, "interpretable pairs: fewest training images a trained "
                                            "category may have", "images")
 
 

@@ -171,7 +171,7 @@ def test_unknown_category_and_category_for_another_architecture(tmp_path, model_
     assert bad(lambda: train("partworld-icnn", DATA, str(tmp_path / "m"), unknown, Progress())) == \
         "unknown category 'boat'; valid: car, house, animal, flower, robot"
     other = tiny_config(model_spec, category="car")
-    assert "apply to partworld-icnn, partworld-cnn6 only" in \
+    assert "apply to partworld-icnn, partworld-cnn6, torchvision-icnn, torchvision-cnn only" in \
         bad(lambda: train("partworld-cnn", DATA, str(tmp_path / "m"), other, Progress()))
 
 
