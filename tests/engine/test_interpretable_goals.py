@@ -16,6 +16,7 @@ import pytest
 
 from engine.analysis import AnalysisRequest, execute
 from engine.jobs import Progress
+from engine.models.training import TrainConfig, train
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # about 20 s a data set on two cores
 
@@ -69,9 +70,23 @@ def test_interpretable_filters_cover_one_part_more_often(measured):
                      f"(when written: {MEASURED[data]['interpretability']})")
 
 
-def test_single_category_accuracy_costs_at_most_three_points():
-    """Single-category accuracy lower by at most 3 points: not measured here."""
-    pytest.skip("no single-category demo model ships (both demo models are multi-category, "
-                "resources/demo/*/model.json) and this test trains nothing; the only figures are the "
-                "training notes in resources/README.md (held-out 0.999 at kappa_mag=1 against the twin's "
-                "1.000; 0.919 at mag 10), not a measurement of this test")
+SINGLE = {"data": "demo:partworld?n=400&seed=0", "category": "car", "epochs": 3}
+# when written (held-out accuracy on the same one-against-the-rest mix of seed 1, 70 s for both):
+SINGLE_MEASURED = {"icnn": 0.8969, "cnn6": 0.9925}  # the default kappa_mag=10; 9.6 points
+
+
+@pytest.mark.timeout(1500)
+def test_single_category_accuracy_costs_at_most_three_points(tmp_path):
+    """Single-category accuracy lower by at most 3 points: both trained here, one class
+    (car) against the rest as §2.6, with the default settings of `deepscope train`
+    (sized to CI: 400 images, 3 epochs; about 1-2 minutes each on two cores)."""
+    accuracy = {}
+    for arch in ("partworld-icnn", "partworld-cnn6"):
+        config = TrainConfig(epochs=SINGLE["epochs"], category=SINGLE["category"])
+        described = train(arch, SINGLE["data"], str(tmp_path / arch), config, Progress())
+        accuracy[arch] = described["training"]["val_accuracy"]
+    icnn, cnn6 = accuracy["partworld-icnn"], accuracy["partworld-cnn6"]
+    assert 0.5 < cnn6 <= 1.0 and 0.0 < icnn <= 1.0
+    if cnn6 - icnn > 0.03:
+        pytest.xfail(f"single-category ({SINGLE}): interpretable {icnn:.4f} vs ordinary {cnn6:.4f}, "
+                     f"{100 * (cnn6 - icnn):.1f} points lower > 3 (when written: {SINGLE_MEASURED})")
