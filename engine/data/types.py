@@ -4,6 +4,8 @@ An image dataset keeps its pixels as one float32 array (N, 3, H, W) in [0, 1] so
 batching is slicing; the ground truth that generated data carries rides along as arrays
 (NaN / empty where a sample has no such part). A text dataset keeps its sentences as
 strings: turning words into tokens belongs to the model (`LoadedModel.tokenizer`).
+A point dataset keeps every cloud at one point count, (N, P, 3), centred and scaled
+into the unit sphere, so that batching is slicing too.
 """
 from __future__ import annotations
 
@@ -116,3 +118,55 @@ class TextDataset:
             texts=[self.texts[i] for i in idx], labels=self.labels[idx], class_names=self.class_names,
             spec=self.spec, keyword_masks=masks, names=[self.names[i] for i in idx],
             notes=list(self.notes))
+
+
+@dataclass
+class PointDataset:
+    """Point clouds with optional ground truth.
+
+    points:      (N, P, 3) float32, each cloud centred at the origin inside the unit sphere
+    labels:      (N,) int64, -1 where unknown
+    class_names: one name per label value
+    normals:     (N, P, 3) float32 unit outward normals, or None
+    part_labels: (N, P) int64 indices into part_names, -1 where unknown; or None
+    part_names:  global part vocabulary, e.g. "chair/seat"
+    names:       one display name per sample (file name or "shapeworld-s0-17")
+    spec:        the data spec string it came from
+    notes:       one-line remarks on what loading dropped, resampled or converted
+    """
+
+    points: np.ndarray
+    labels: np.ndarray
+    class_names: list[str]
+    spec: str = ""
+    normals: np.ndarray | None = None
+    part_labels: np.ndarray | None = None
+    part_names: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    kind = "points"
+
+    def __post_init__(self) -> None:
+        if not self.names:
+            self.names = [f"sample-{i}" for i in range(len(self))]
+
+    def __len__(self) -> int:
+        return int(self.points.shape[0])
+
+    @property
+    def num_points(self) -> int:
+        """P, the points of every cloud."""
+        return int(self.points.shape[1])
+
+    def subset(self, indices) -> "PointDataset":
+        """The clouds at `indices`, ground truth included."""
+        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+
+        def pick(a):
+            return None if a is None else a[idx]
+
+        return PointDataset(
+            points=self.points[idx], labels=self.labels[idx], class_names=self.class_names,
+            spec=self.spec, normals=pick(self.normals), part_labels=pick(self.part_labels),
+            part_names=self.part_names, names=[self.names[i] for i in idx], notes=list(self.notes))

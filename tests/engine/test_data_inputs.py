@@ -134,6 +134,7 @@ def test_npz_without_x_and_pickled_arrays(tmp_path):
 
 
 def test_unknown_data_kind_and_demo():
-    assert bad_input("csv:x.csv") == "unknown data spec 'csv:x.csv'; valid kinds: demo:, folder:, npy:, text:"
-    assert bad_input("demo:imagenet") == "unknown demo data 'imagenet'; valid: partworld, keywordtext"
+    assert bad_input("csv:x.csv") == ("unknown data spec 'csv:x.csv'; valid kinds: demo:, folder:, npy:, "
+                                      "text:, points:, modelnet-h5:")
+    assert bad_input("demo:imagenet") == "unknown demo data 'imagenet'; valid: partworld, shapeworld, keywordtext"
     assert "options after '?' must be key=value" in bad_input("demo:partworld?n")
