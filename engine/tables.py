@@ -129,6 +129,20 @@ def interpretability_table(record: ResultRecord) -> tuple[list[str], list[list]]
     return header, rows
 
 
+def training_table(record: ResultRecord) -> tuple[list[str], list[list]]:
+    """One row per masked layer and filter: its category, β_f, silence (1, 0; -1 unknown), its
+    row of table A and its mean peak on each of the data's classes."""
+    meta, a = record.meta, record.arrays
+    header = (["layer", "filter", "category", "beta", "silent"] + [f"A/{c}" for c in meta["categories"]]
+              + [f"mean_peak/{c}" for c in meta["data_categories"]])
+    rows = []
+    for layer in meta["layers"]:
+        table_a, peaks = a[f"category_table/{layer}"], a[f"mean_peak/{layer}"]
+        rows += [[layer, f, meta["categories"][int(k)], float(a[f"beta/{layer}"][f]), int(a[f"silent/{layer}"][f]),
+                  *map(float, table_a[f]), *map(float, peaks[f])] for f, k in enumerate(a[f"category/{layer}"])]
+    return header, rows
+
+
 def metrics_table(record: ResultRecord) -> tuple[list[str], list[list]]:
     return ["metric", "value"], [[k, v] for k, v in sorted(record.metrics.items())]
 
@@ -136,7 +150,8 @@ def metrics_table(record: ResultRecord) -> tuple[list[str], list[list]]:
 TABLES = {"activations": activations_table, "attribution": attribution_table,
           "information": information_table, "explanatory-graph": graph_table,
           "graph-inference": inference_table, "part-localization": localization_table,
-          "location-instability": instability_table, "part-interpretability": interpretability_table}
+          "location-instability": instability_table, "part-interpretability": interpretability_table,
+          "interpretable-training": training_table}
 
 
 def table(record: ResultRecord) -> tuple[list[str], list[list]]:

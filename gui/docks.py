@@ -50,7 +50,7 @@ class SessionTree(QTreeWidget):
             self.document.select(result=result_id)
 
     def _on_document(self, event: str, _payload) -> None:
-        if event == "results":
+        if event in ("results", "models"):
             self.refresh()
 
 

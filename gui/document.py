@@ -2,7 +2,8 @@
 
 Panes never call each other; they observe this document (STYLE.md, glue/napari). All
 changes happen on the GUI thread; listeners are plain callables `(event, payload)`.
-Events: "results" (list changed), "selection" (dict of changed fields), "jobs" (job id),
+Events: "results" (list changed), "models" (a trained model joined the session's models),
+"selection" (dict of changed fields), "jobs" (job id),
 "run" (an AnalysisRequest a pane asks for: the main window submits it to the engine thread,
 the one path every job takes, so no pane holds the window or the engine).
 """
@@ -123,11 +124,21 @@ class Document:
             log.info("dropped the result of superseded job %s", job_id)
             self._emit("jobs", job_id)
             return False
-        job.status, job.fraction, job.message = "done", 1.0, "done"
-        self._emit("jobs", job_id)
+        self._job_done(job_id)
         self.add_saved_result(entry, record)
         self.select(result=entry.id)
         return True
+
+    def job_trained(self, job_id: str, model_spec: str) -> None:
+        """A finished training: its model joins the session's models (the run form offers it)."""
+        self._job_done(job_id)
+        self.session.remember(models=[model_spec])
+        self._emit("models")
+
+    def _job_done(self, job_id: str) -> None:
+        job = self.jobs[job_id]
+        job.status, job.fraction, job.message = "done", 1.0, "done"
+        self._emit("jobs", job_id)
 
     def job_ended(self, job_id: str, status: str, reason: str, method: str, model: str, data: str) -> None:
         """A failed or cancelled job: kept in the session with its reason."""

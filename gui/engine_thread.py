@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from engine.analysis import AnalysisRequest, ModelCache, execute
 from engine.jobs import CancelToken, Progress, run_job
 from engine.session import Session
+from engine.training_job import TrainRequest, execute_training
 
 PROGRESS_INTERVAL_S = 0.05  # at most 20 progress signals a second per job
 _GUI_THREAD_GC = []  # the one collector of the process, kept alive here
@@ -33,6 +34,7 @@ class _Worker(QObject):
     started = Signal(str)
     progressed = Signal(str, float, str)
     finished = Signal(str, object, object)   # job id, ResultEntry, ResultRecord
+    trained = Signal(str, object)            # job id, TrainedModel (a TrainRequest's job)
     failed = Signal(str, str, bool)          # job id, reason, bad input
     cancelled = Signal(str)
 
@@ -42,25 +44,29 @@ class _Worker(QObject):
         self._cache = ModelCache()
 
     @Slot(str, object, object)
-    def run(self, job_id: str, request: AnalysisRequest, session: Session) -> None:
+    def run(self, job_id: str, request: AnalysisRequest | TrainRequest, session: Session) -> None:
         token = self._tokens[job_id]
         if token.cancelled:  # cancelled while still queued
             self.cancelled.emit(job_id)
             return
         self.started.emit(job_id)
         progress = Progress(self._throttled(job_id), token)
-
-        def work(p: Progress):
-            record = execute(request, p, self._cache)
-            return session.write_result(record), record
-
-        outcome = run_job(work, progress)
-        if outcome.ok:
+        outcome = run_job(lambda p: self._work(request, session, p), progress)
+        if outcome.ok and isinstance(request, TrainRequest):
+            self.trained.emit(job_id, outcome.value)
+        elif outcome.ok:
             self.finished.emit(job_id, *outcome.value)
         elif outcome.status == "cancelled":
             self.cancelled.emit(job_id)
         else:
             self.failed.emit(job_id, outcome.reason, outcome.bad_input)
+
+    def _work(self, request, session: Session, progress: Progress):
+        """A training writes its model folder; an analysis its result into the session."""
+        if isinstance(request, TrainRequest):
+            return execute_training(request, progress)
+        record = execute(request, progress, self._cache)
+        return session.write_result(record), record
 
     def _throttled(self, job_id: str):
         last = [0.0]
@@ -79,6 +85,7 @@ class EngineThread(QObject):
     job_started = Signal(str)
     job_progress = Signal(str, float, str)
     job_finished = Signal(str, object, object)
+    job_trained = Signal(str, object)
     job_failed = Signal(str, str, bool)
     job_cancelled = Signal(str)
     _queue = Signal(str, object, object)
@@ -96,12 +103,13 @@ class EngineThread(QObject):
         for source, target in ((self._worker.started, self.job_started),
                                (self._worker.progressed, self.job_progress),
                                (self._worker.finished, self.job_finished),
+                               (self._worker.trained, self.job_trained),
                                (self._worker.failed, self.job_failed),
                                (self._worker.cancelled, self.job_cancelled)):
             source.connect(target)
         self._thread.start()
 
-    def submit(self, request: AnalysisRequest, session: Session) -> str:
+    def submit(self, request: AnalysisRequest | TrainRequest, session: Session) -> str:
         job_id = f"job-{next(self._ids)}"
         self._tokens[job_id] = CancelToken()
         self._queue.emit(job_id, request, session)

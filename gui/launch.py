@@ -17,7 +17,9 @@ DEMO_REQUEST = AnalysisRequest("activations", "demo:partworld-cnn", "demo:partwo
                                ["conv4", "conv5"])
 # what `screenshot --pane NAME` runs first when the session has no result that pane shows
 PANE_DEMOS = {"graph_browser": AnalysisRequest("explanatory-graph", "demo:partworld-cnn", "demo:partworld?n=40&seed=1",
-                                               ["conv4", "conv5"], {"iterations": "3"})}
+                                               ["conv4", "conv5"], {"iterations": "3"}),
+              "training_dashboard": AnalysisRequest("interpretable-training", "demo:partworld-icnn",
+                                                    "demo:partworld?n=40&seed=1")}
 
 
 def leave(code: int) -> None:

@@ -16,7 +16,8 @@ from engine.analysis import AnalysisRequest
 from engine.errors import BadInput
 from engine.export import export_record
 from engine.session import open_session
-from gui.dialogs import SNAPSHOT, ExportDialog, RunDialog
+from engine.training_job import TrainRequest
+from gui.dialogs import SNAPSHOT, ExportDialog, RunDialog, TrainDialog
 from gui.docks import JobsPanel, LogPanel, SessionTree
 from gui.document import Document
 from gui.engine_thread import EngineThread
@@ -30,7 +31,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.resize(1280, 860)
         self.engine = EngineThread(self)
-        self.requests: dict[str, AnalysisRequest] = {}
+        self.requests: dict[str, AnalysisRequest | TrainRequest] = {}
         self.log_panel = LogPanel()
         logging.getLogger().addHandler(self.log_panel.handler)
         logging.getLogger().setLevel(logging.INFO)
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main-toolbar")
         for text, slot, shortcut in (("Run analysis…", self.ask_run, "Ctrl+R"),
+                                     ("Train…", self.ask_train, "Ctrl+T"),
                                      ("Export…", self.ask_export, "Ctrl+E"),
                                      ("Open session…", self.ask_open, "Ctrl+O")):
             action = QAction(text, self)
@@ -104,13 +106,21 @@ class MainWindow(QMainWindow):
     def _connect_engine(self) -> None:
         self.engine.job_progress.connect(self._on_job_progress)
         self.engine.job_finished.connect(self._on_job_finished)
+        self.engine.job_trained.connect(self._on_job_trained)
         self.engine.job_failed.connect(self._on_job_failed)
         self.engine.job_cancelled.connect(self._on_job_cancelled)
 
     def run(self, request: AnalysisRequest) -> str:
+        key = f"{request.describe()} {request.layers} {sorted(request.settings.items())} {request.seed}"
+        return self._submit(request, key)
+
+    def train(self, request: TrainRequest) -> str:
+        """A training job; once done its model is offered in the run form (the session's models)."""
+        return self._submit(request, request.describe())
+
+    def _submit(self, request, key: str) -> str:
         job_id = self.engine.submit(request, self.document.session)
         self.requests[job_id] = request
-        key = f"{request.describe()} {request.layers} {sorted(request.settings.items())} {request.seed}"
         self.document.job_submitted(job_id, request.describe(), key)
         log.info("%s: %s", job_id, request.describe())
         return job_id
@@ -123,6 +133,12 @@ class MainWindow(QMainWindow):
     def _on_job_finished(self, job_id: str, entry, record) -> None:
         if self.document.job_finished(job_id, entry, record):
             log.info("%s done: %s", job_id, entry.id)
+
+    @Slot(str, object)
+    def _on_job_trained(self, job_id: str, trained) -> None:
+        self.document.job_trained(job_id, trained.spec)
+        log.info("%s done: %s", job_id, trained.summary())
+        self.statusBar().showMessage(f"trained {trained.summary()}")
 
     @Slot(str, str, bool)
     def _on_job_failed(self, job_id: str, reason: str, _bad_input: bool) -> None:
@@ -137,7 +153,8 @@ class MainWindow(QMainWindow):
 
     def _end_job(self, job_id: str, status: str, reason: str) -> None:
         r = self.requests[job_id]
-        self.document.job_ended(job_id, status, reason, r.method, r.model, r.data)
+        method, model = ("train", r.arch) if isinstance(r, TrainRequest) else (r.method, r.model)
+        self.document.job_ended(job_id, status, reason, method, model, r.data)
 
     # views -----------------------------------------------------------------------------
     def _on_document(self, event: str, payload) -> None:
@@ -182,6 +199,11 @@ class MainWindow(QMainWindow):
         dialog = RunDialog(self.document.session, self)
         if dialog.exec():
             self.run(dialog.request())
+
+    def ask_train(self) -> None:
+        dialog = TrainDialog(self.document.session, self)
+        if dialog.exec():
+            self.train(dialog.request())
 
     def ask_export(self) -> None:
         pane = self.current_pane()

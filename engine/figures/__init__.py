@@ -9,14 +9,15 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from engine.errors import BadInput, choices
-from engine.figures import activations, attribution, graph, information, parts
+from engine.figures import activations, attribution, graph, information, parts, training
 from engine.results import ResultRecord
 
 RENDERERS = {"activations": activations.render, "attribution": attribution.render,
              "information": information.render, "explanatory-graph": graph.render,
              "graph-inference": graph.render_inference, "part-localization": graph.render_localization,
              "location-instability": parts.render_instability,
-             "part-interpretability": parts.render_interpretability}
+             "part-interpretability": parts.render_interpretability,
+             "interpretable-training": training.render}
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
 

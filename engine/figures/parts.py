@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.figures._common import grid_figure
+from engine.figures.part_rows import METRICS, layer_rows
 
 
 def _row(axes, values, matrix, columns, layer, value_name, matrix_name, cmap):
@@ -25,31 +26,27 @@ def _row(axes, values, matrix, columns, layer, value_name, matrix_name, cmap):
     return image
 
 
+def _render(record, title: str):
+    """One row a measured layer (the model's, then --model2's): values beside their matrix."""
+    metric = METRICS[record.kind]
+    rows = layer_rows(record)
+    figure, axes = grid_figure(len(rows), 2, cell=2.6, title=title)
+    for axes_row, row in zip(axes, rows):
+        _row(axes_row, row.values, row.matrix, row.columns, row.label, metric.value_label, metric.matrix_label,
+             metric.cmap)
+    return figure
+
+
 def render_instability(record, **_):
     """Location instability: each unit's value (bars, sorted) and D_{u,k} (units × landmarks);
     with --model2 its layer in the rows below."""
-    from engine.methods.location_instability.result import rows_of  # noqa: PLC0415
-
-    meta, a = record.meta, record.arrays
-    rows = rows_of(meta)
-    title = f"location instability of {meta['source']}" + (f" (below: {meta['model2']})" if meta.get("model2") else "")
-    figure, axes = grid_figure(len(rows), 2, cell=2.6, title=title)
-    for row, (label, prefix) in zip(axes, rows):
-        layer = label.split()[-1]
-        _row(row, a[f"{prefix}instability/{layer}"], a[f"{prefix}distance_std/{layer}"], meta["part_names"], label,
-             "instability", "D per landmark (÷ diagonal)", "viridis_r")
-    return figure
+    meta = record.meta
+    model2 = f" (below: {meta['model2']})" if meta.get("model2") else ""
+    return _render(record, f"location instability of {meta['source']}{model2}")
 
 
 def render_interpretability(record, **_):
     """Part interpretability: each filter's P_f (bars, sorted) and the filter × part P_{f,k} heat map;
     with --model2 its layer in the rows below."""
-    from engine.methods.part_interpretability.result import PartInterpretabilityResult  # noqa: PLC0415
-
-    result = PartInterpretabilityResult.from_record(record)
-    rows = [(layer, m) for layer, m in result.layers.items()] + [(f"model2 {layer}", m) for layer, m in result.layers2.items()]
-    title = "part interpretability (IoU > cut)" + (f" (below: {result.model2})" if result.model2 else "")
-    figure, axes = grid_figure(len(rows), 2, cell=2.6, title=title)
-    for row, (label, m) in zip(axes, rows):
-        _row(row, m.interpretability(), m.hit_rate, result.part_names, label, "P_f", "P_{f,k} per part", "viridis")
-    return figure
+    model2 = f" (below: {record.meta['model2']})" if record.meta.get("model2") else ""
+    return _render(record, f"part interpretability (IoU > cut){model2}")

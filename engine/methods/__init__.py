@@ -13,6 +13,7 @@ from engine.methods.baseline import METHOD as BASELINE
 from engine.methods.explanatory_graph import METHOD as EXPLANATORY_GRAPH
 from engine.methods.graph_inference import METHOD as GRAPH_INFERENCE
 from engine.methods.information import METHOD as INFORMATION
+from engine.methods.interpretable_training import METHOD as INTERPRETABLE_TRAINING
 from engine.methods.location_instability import METHOD as LOCATION_INSTABILITY
 from engine.methods.part_interpretability import METHOD as PART_INTERPRETABILITY
 from engine.methods.part_localization import METHOD as PART_LOCALIZATION
@@ -20,7 +21,7 @@ from engine.methods.base import Method, MethodInputs  # noqa: F401 (re-exported)
 
 METHODS: dict[str, Method] = {m.name: m for m in (ACTIVATIONS, BASELINE, INFORMATION, EXPLANATORY_GRAPH,
                                                    GRAPH_INFERENCE, PART_LOCALIZATION, LOCATION_INSTABILITY,
-                                                   PART_INTERPRETABILITY)}
+                                                   PART_INTERPRETABILITY, INTERPRETABLE_TRAINING)}
 
 
 def get_method(name: str) -> Method:

@@ -1,7 +1,9 @@
 """Activation maps pane: a filters × samples grid of feature maps, and a filter's top samples.
 
 Click a cell → that filter (and sample) becomes the document's selection; the right
-side shows the filter's top-k samples with its activation laid over them. Renders only
+side shows the filter's top-k samples with its activation laid over them, and, for an
+interpretable layer, that filter on that sample: raw map, template, masked map and μ̂'s
+receptive-field centre (spec: interpretable-cnn §2.12, _masked_panels). Renders only
 from `(record, state)`; `figure()` gives the same view as a publication figure.
 """
 from __future__ import annotations
@@ -15,7 +17,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout
                                QSplitter, QVBoxLayout, QWidget)
 
 from engine import figures
+from engine.methods.activations.result import masked_view
 from gui.panes._imaging import COLORMAPS, colorize, lut, mosaic, overlay
+from gui.panes._masked_panels import MaskedPanels
 
 pg.setConfigOptions(imageAxisOrder="row-major")
 GAP_COLOUR = np.array([40, 40, 48], np.uint8)
@@ -27,6 +31,7 @@ class ActivationMapsPaneState:
 
     layer: str | None = None
     filter: int | None = None
+    sample: int | None = None   # a kept sample (a grid row); None: the filter's strongest one
     colormap: str = "inferno"
     auto_levels: bool = True
     levels: tuple = (0.0, 1.0)
@@ -63,6 +68,8 @@ class ActivationMapsPane(QWidget):
         self.top_view, self.top_box, self.top_item = self._image_view()
         self.info = QLabel("Click a cell of the grid: its filter's top samples appear here.")
         self.info.setWordWrap(True)
+        self.masked_panels = MaskedPanels()
+        self.masked_panels.setVisible(False)
         self.highlight = pg.QtWidgets.QGraphicsRectItem()
         self.highlight.setPen(pg.mkPen("#00e5ff", width=2))
         self.grid_box.addItem(self.highlight)
@@ -70,6 +77,7 @@ class ActivationMapsPane(QWidget):
         right_layout = QVBoxLayout(right)
         right_layout.addWidget(self.info)
         right_layout.addWidget(self.top_view, 1)
+        right_layout.addWidget(self.masked_panels, 2)
         splitter = QSplitter(Qt.Vertical)
         splitter.addWidget(self.grid_view)
         splitter.addWidget(right)
@@ -105,7 +113,8 @@ class ActivationMapsPane(QWidget):
         self.record = record
         layers = record.meta["layers"]
         layer = self.state.layer if self.state.layer in layers else layers[-1]
-        self.state = replace(self.state, layer=layer, filter=self.strongest_filter(layer))
+        self.state = replace(self.state, layer=layer, filter=self.strongest_filter(layer),
+                             sample=self.kept_sample(self.state.sample))
         self.layer_box.blockSignals(True)
         self.layer_box.clear()
         self.layer_box.addItems(layers)
@@ -138,22 +147,28 @@ class ActivationMapsPane(QWidget):
         cell = self.cell_at(point.x(), point.y())
         if cell is not None:
             sample, filt = cell
-            self.set_state(filter=filt)
+            self.set_state(filter=filt, sample=sample)
             self.document.select(layer=self.state.layer, filter=filt, sample=sample)
 
     def _on_document(self, event: str, payload) -> None:
-        """Follow the shared selection's layer and filter when they belong to this result."""
+        """Follow the shared selection's layer, filter and sample when they belong to this result."""
         if event != "selection" or self.record is None:
             return
         selection = self.document.selection
         if selection.layer not in self.record.meta["layers"]:
             return
         filt = selection.filter if selection.filter is not None else self.state.filter
-        if (selection.layer, filt) != (self.state.layer, self.state.filter):
+        sample = self.kept_sample(selection.sample)
+        sample = self.state.sample if sample is None else sample
+        if (selection.layer, filt, sample) != (self.state.layer, self.state.filter, self.state.sample):
             self.layer_box.blockSignals(True)
             self.layer_box.setCurrentText(selection.layer)
             self.layer_box.blockSignals(False)
-            self.set_state(layer=selection.layer, filter=filt)
+            self.set_state(layer=selection.layer, filter=filt, sample=sample)
+
+    def kept_sample(self, sample: int | None) -> int | None:
+        """`sample` if the result kept its maps (a grid row), else None."""
+        return sample if sample is not None and 0 <= sample < len(self.record.arrays["images"]) else None
 
     def strongest_filter(self, layer: str) -> int:
         """The filter shown first: the largest mean peak response (as the figure orders them)."""
@@ -196,6 +211,7 @@ class ActivationMapsPane(QWidget):
         rgb[np.isnan(grid)] = GAP_COLOUR
         self.grid_item.setImage(rgb, levels=(0, 255))
         self._render_top(table, lo, hi)
+        self._render_masked(table)
 
     def _render_top(self, table, lo: float, hi: float) -> None:
         f = self.state.filter
@@ -213,6 +229,29 @@ class ActivationMapsPane(QWidget):
         self.info.setText(f"{self.state.layer} · filter {f} · top samples (peak): "
                           + ", ".join(f"{n} ({p:.3g})" for n, p in zip(names, peaks)))
 
+    def is_masked(self) -> bool:
+        """The layer is an interpretable one: the result holds its raw maps and templates."""
+        return self.state.layer in self.record.meta.get("masked_grids", {})
+
+    def shown_sample(self) -> int:
+        """The kept sample of the interpretable view: the chosen one, else the filter's strongest."""
+        if self.state.sample is not None:
+            return self.state.sample
+        return int(self.maps()[:, self.state.filter].reshape(len(self.maps()), -1).max(1).argmax())
+
+    def _render_masked(self, table) -> None:
+        shown = self.is_masked() and self.state.filter is not None
+        self.masked_panels.setVisible(shown)
+        if not shown:
+            return
+        f, s = self.state.filter, self.shown_sample()
+        view = masked_view(self.record, self.state.layer, s, f)
+        levels = view.levels() if self.state.auto_levels else self.state.levels
+        (row, col), (x, y) = view.mu, view.rf_centre
+        caption = (f"filter {f} on {self.record.meta['sample_names'][s]}: μ̂ = (row {row}, col {col}), "
+                   f"RF centre ({x:.1f}, {y:.1f}) px")
+        self.masked_panels.show(view, table, levels, caption)
+
     def top_samples(self, f: int):
         """[(image, map)], peak values and sample names of filter f's top samples."""
         a, layer = self.record.arrays, self.state.layer
@@ -228,6 +267,8 @@ class ActivationMapsPane(QWidget):
         options = {"layer": self.state.layer, "cmap": self.state.colormap, "top": self.state.top}
         if self.state.filter is not None:
             options["filters"] = [self.state.filter]
+            if self.is_masked():
+                options["sample"] = self.shown_sample()
         if not self.state.auto_levels:
             options["limits"] = self.state.levels
         return options

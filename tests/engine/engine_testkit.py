@@ -29,6 +29,22 @@ def write_model_dir(folder, module=None, widths=TINY_WIDTHS):
     return save_model_dir(module, tiny_description(widths), folder)
 
 
+def write_icnn_dir(folder, widths=TINY_WIDTHS):
+    """A `dir:` folder of an untrained tiny interpretable CNN (5 categories), its buffers finite
+    as training leaves them (the loader refuses NaN)."""
+    from engine.models.interpretable import InterpretablePartWorldCNN  # noqa: PLC0415
+    from engine.models.interpretable_training import finalise  # noqa: PLC0415
+
+    torch.manual_seed(0)
+    module = InterpretablePartWorldCNN(num_classes=5, widths=widths, categories=5).eval()
+    for layer in module.masked_layers():
+        layer.set_density([0.2] * 5)
+    finalise(module)
+    description = tiny_description(widths)
+    description.update(arch="partworld-icnn", arch_args={**description["arch_args"], "categories": 5})
+    return save_model_dir(module, description, folder)
+
+
 def images_dataset(images: np.ndarray, labels=None) -> ImageDataset:
     """An ImageDataset from bare (N,3,H,W) arrays."""
     labels = np.full(len(images), -1, np.int64) if labels is None else np.asarray(labels, np.int64)

@@ -19,7 +19,8 @@ from engine.jobs import CancelToken, Cancelled, Progress, run_job
 from engine.layers import pick_layers
 from engine.methods import METHODS, MethodInputs, method_for_kind
 from engine.results import load_result, save_result
-from engine_testkit import TINY_DATA, assert_same_arrays, hooks_left
+from engine.models import load_model
+from engine_testkit import TINY_DATA, assert_same_arrays, hooks_left, write_icnn_dir
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Input Tensor 0 did not already require gradients:UserWarning",
@@ -41,7 +42,11 @@ CASES = [
     # the car is the only category on two tiny images: the others' landmarks give no std (§2.8 step 3)
     ("location-instability", {"class_name": "car", "images": "4", "batch_size": "4"}),
     ("part-interpretability", {"batch_size": "4"}),
+    ("interpretable-training", {"batch_size": "4"}),
 ]
+# methods that read masked filters run on a tiny interpretable CNN (ICNN_FOLDER) instead
+ICNN_METHODS = {"interpretable-training"}
+ICNN_FOLDER: list[str] = []
 NAMES = [name for name, _ in CASES]
 
 
@@ -60,6 +65,21 @@ def tiny_graph(model_spec, tmp_path_factory):
     folder = tmp_path_factory.mktemp("tiny-graph") / "graph"
     save_result(run_request("explanatory-graph", {"iterations": "2", "batch_size": "4"}, model_spec), folder)
     GRAPH_FOLDER.append(str(folder))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tiny_icnn(tmp_path_factory):
+    ICNN_FOLDER.append(str(write_icnn_dir(tmp_path_factory.mktemp("tiny-icnn"))))
+
+
+def spec_for(name: str, model_spec: str) -> str:
+    return f"dir:{ICNN_FOLDER[-1]}" if name in ICNN_METHODS else model_spec
+
+
+@pytest.fixture
+def tiny_model(request, model_spec):
+    """The case's model, loaded fresh each test: tests count and check hooks on its modules."""
+    return load_model(spec_for(request.node.callspec.params["name"], model_spec))
 
 
 def resolved(values: dict) -> dict:
@@ -112,7 +132,7 @@ def test_no_hooks_are_left_after_a_failure(name, values, tiny_model):
 
 
 def run_request(name, values, model_spec, seed=0, cache=None):
-    request = AnalysisRequest(name, model_spec, TINY_DATA, settings=resolved(values), seed=seed,
+    request = AnalysisRequest(name, spec_for(name, model_spec), TINY_DATA, settings=resolved(values), seed=seed,
                               device="cpu")
     return execute(request, Progress(), cache)
 
@@ -121,7 +141,7 @@ def run_request(name, values, model_spec, seed=0, cache=None):
 def test_save_load_from_record_to_record_is_identical(name, values, model_spec, tmp_path):
     record = run_request(name, values, model_spec, seed=3)
     assert (record.kind, record.method, record.seed, record.model) == \
-        (METHODS[name].kind, name, 3, model_spec)
+        (METHODS[name].kind, name, 3, spec_for(name, model_spec))
     assert method_for_kind(record.kind) is METHODS[name]
     loaded = load_result(save_result(record, tmp_path / "r"))
     again = METHODS[name].result_cls.from_record(loaded).to_record(record.model, record.data, record.seed)
@@ -160,13 +180,14 @@ def test_config_json_round_trip(name, values):
 PARTS_ON_TWO_TINY_IMAGES = 4  # only the car (images 0 and 5) appears twice in TINY_DATA: its 4 parts
 # graph-inference: 6 images on 2 rows; part-localization: the bars and the car's one test image (2 × 1 grid)
 # location-instability, part-interpretability: one layer, bars and heat map; a row a filter (4)
+# interpretable-training: κ, losses, silent bars, β histogram, table A and its colour bar; a row a filter of 2 layers
 FIGURE_GRID = {"activations": (4, 2), "baseline": (6, 5), "information": (4, 2), "explanatory-graph": (6, 5),
                "graph-inference": (2, 3), "part-localization": (2, 1), "location-instability": (1, 2),
-               "part-interpretability": (1, 2)}
-FIGURE_EXTRA_AXES = {"information": 2, "explanatory-graph": 1, "part-localization": 1}
+               "part-interpretability": (1, 2), "interpretable-training": (1, 5)}
+FIGURE_EXTRA_AXES = {"information": 2, "explanatory-graph": 1, "part-localization": 1, "interpretable-training": 1}
 TABLE_ROWS = {"activations": 4, "baseline": 6, "information": 6, "explanatory-graph": 24,
               "graph-inference": 6, "part-localization": PARTS_ON_TWO_TINY_IMAGES, "location-instability": 4,
-              "part-interpretability": 4}
+              "part-interpretability": 4, "interpretable-training": 8}
 
 
 @pytest.mark.parametrize("name, values", CASES, ids=NAMES)

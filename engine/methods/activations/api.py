@@ -1,7 +1,9 @@
 """`activations`: what each filter of the chosen layers responds to, and on which samples.
 
 Feeds the activation-maps pane: maps of the first samples, each filter's spatial max and
-mean on every sample, and its top-k samples with their maps.
+mean on every sample, and its top-k samples with their maps. For an interpretable layer
+(`InterpretableConv`) also, on the same first samples, its raw input, the template it
+chose, μ̂ and μ̂'s receptive-field centre (spec: interpretable-cnn §2.12, _masked).
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import torch
 
 from engine.jobs import Progress
 from engine.layers import hooked
+from engine.methods.activations._masked import MaskedCollector, interpretable_layers, layer_inputs
 from engine.methods.activations._topk import RunningTopK
 from engine.methods.activations.config import ActivationsConfig
 from engine.methods.activations.result import ActivationsResult
@@ -27,13 +30,15 @@ def compute(inputs: MethodInputs, config: ActivationsConfig, progress: Progress)
     kept = min(config.samples_kept, n)
     stats = {name: {layer: [] for layer in layers} for name in ("max", "mean", "maps")}
     tops = {layer: RunningTopK(config.top_k) for layer in layers}
+    masked = MaskedCollector(model, interpretable_layers(model.module, layers), kept, data.images.shape[-1])
     predictions = []
     for start in range(0, n, config.batch_size):
         progress.step(start, n, f"forward {start}/{n}")
-        store: dict = {}
-        with torch.no_grad(), hooked(model.module, layers, store):
+        store, raw = {}, {}
+        with torch.no_grad(), hooked(model.module, layers, store), layer_inputs(model.module, masked.layers, raw):
             logits = model.module(model.prepare(data.images[start:start + config.batch_size]))
         predictions.append(logits.argmax(1).cpu().numpy())
+        masked.update(raw, start)
         for layer in layers:
             maps = _spatial(store[layer].float().cpu())
             stats["max"][layer].append(maps.flatten(2).amax(2).numpy())
@@ -41,7 +46,9 @@ def compute(inputs: MethodInputs, config: ActivationsConfig, progress: Progress)
             if start < kept:
                 stats["maps"][layer].append(maps[: kept - start].numpy())
             tops[layer].update(maps, start)
-    return _assemble(inputs, config, stats, tops, np.concatenate(predictions), kept)
+    result = _assemble(inputs, config, stats, tops, np.concatenate(predictions), kept)
+    result.masked = masked.results()
+    return result
 
 
 def _assemble(inputs, config, stats, tops, predictions, kept) -> ActivationsResult:

@@ -1,7 +1,8 @@
-"""The result of `activations`: feature maps, per-filter statistics, top samples per filter."""
+"""The result of `activations`: feature maps, per-filter statistics, top samples per filter;
+for an interpretable layer also what its masks did (spec: interpretable-cnn §2.12)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -9,6 +10,61 @@ from engine.results import ResultRecord
 from engine.settings import to_dict
 
 KIND = "activations"
+MASKED_FIELDS = ("raw", "template", "mu", "rf_centre", "beta")
+
+
+@dataclass
+class MaskedLayer:
+    """An interpretable layer on the S kept samples (spec: interpretable-cnn §2.3, §0.2).
+
+    raw:       (S,C,h,w) its input x, the post-ReLU maps before the mask
+    template:  (S,C,h,w) the mask T_μ̂ it chose (the L1 diamond, floor −1); its output,
+               `maps`, is relu(raw · template)
+    mu:        (S,C,2) μ̂ as (row, col) units
+    rf_centre: (S,C,2) μ̂'s receptive-field centre, pixel (x, y) as the landmarks'
+    beta:      (C,) each filter's β_f (the diamond reaches zero at normalised distance 1/β_f)
+    grid:      (centre, stride) of the layer's units in pixels (§0.2)
+    """
+
+    raw: np.ndarray
+    template: np.ndarray
+    mu: np.ndarray
+    rf_centre: np.ndarray
+    beta: np.ndarray
+    grid: tuple
+
+
+@dataclass
+class MaskedView:
+    """One filter on one kept sample: the four panels of the interpretable view."""
+
+    image: np.ndarray       # (3,H,W)
+    raw: np.ndarray         # (h,w)
+    template: np.ndarray    # (h,w)
+    masked: np.ndarray      # (h,w), the layer's output
+    mu: np.ndarray          # (2,) μ̂ as (row, col)
+    rf_centre: np.ndarray   # (2,) pixel (x, y)
+    outline: np.ndarray     # (5,2) pixel (x, y): the diamond's zero line, closed
+
+    def levels(self) -> tuple[float, float]:
+        """Colour limits of the raw map, which the masked map shares (masked ≤ raw: mask ≤ 1);
+        from 0 at most, so that what the mask silenced has the colour of a silent raw cell."""
+        lo, hi = min(0.0, float(self.raw.min())), float(self.raw.max())
+        return lo, hi if hi > lo else lo + 1.0
+
+
+def masked_view(record: ResultRecord, layer: str, sample: int, filt: int) -> MaskedView:
+    """The interpretable view of `filt` on kept sample `sample`, read from a saved record."""
+    a = record.arrays
+    raw = a[f"raw/{layer}"][sample, filt]
+    centre = a[f"rf_centre/{layer}"][sample, filt]
+    stride = record.meta["masked_grids"][layer][1]
+    # zero line of max(1 − β‖u − μ̂‖₁, ·) on the [−1, 1] grid: (n − 1)/(2β) cells a side (§2.3)
+    reach = stride * (np.array(raw.shape[::-1]) - 1) / (2 * float(a[f"beta/{layer}"][filt]))
+    steps = np.array([[0, -1], [1, 0], [0, 1], [-1, 0], [0, -1]])
+    return MaskedView(a["images"][sample], raw, a[f"template/{layer}"][sample, filt],
+                      a[f"maps/{layer}"][sample, filt], a[f"mu/{layer}"][sample, filt], centre,
+                      centre + steps * reach)
 
 
 @dataclass
@@ -39,6 +95,7 @@ class ActivationsResult:
     top_images: np.ndarray
     top_image_index: np.ndarray
     class_names: list
+    masked: dict = field(default_factory=dict)   # interpretable layer → MaskedLayer
 
     def metrics(self) -> dict:
         """Means over filters and samples, per layer (issue 2, names scripts rely on)."""
@@ -56,8 +113,11 @@ class ActivationsResult:
                   "top_images": self.top_images, "top_image_index": self.top_image_index}
         for name in ("maps", "filter_max", "filter_mean", "topk_index", "topk_maps"):
             arrays.update({f"{name}/{layer}": getattr(self, name)[layer] for layer in self.layers})
+        for layer, m in self.masked.items():
+            arrays.update({f"{name}/{layer}": getattr(m, name) for name in MASKED_FIELDS})
         meta = {"layers": self.layers, "sample_names": self.sample_names,
-                "class_names": self.class_names}
+                "class_names": self.class_names,
+                "masked_grids": {layer: list(m.grid) for layer, m in self.masked.items()}}
         return ResultRecord(KIND, "activations", to_dict(self.config), model, data, seed,
                             metrics=self.metrics(), arrays=arrays, meta=meta)
 
@@ -69,7 +129,9 @@ class ActivationsResult:
         layers, a = record.meta["layers"], record.arrays
         per_layer = {name: {layer: a[f"{name}/{layer}"] for layer in layers}
                      for name in ("maps", "filter_max", "filter_mean", "topk_index", "topk_maps")}
+        masked = {layer: MaskedLayer(*(a[f"{name}/{layer}"] for name in MASKED_FIELDS), tuple(grid))
+                  for layer, grid in record.meta.get("masked_grids", {}).items()}
         return cls(from_dict(ActivationsConfig, record.config), layers, record.meta["sample_names"],
                    a["labels"], a["predictions"], a["images"], top_images=a["top_images"],
                    top_image_index=a["top_image_index"], class_names=record.meta["class_names"],
-                   **per_layer)
+                   masked=masked, **per_layer)
