@@ -1,0 +1,124 @@
+"""The result of `pointcloud-utility`: the §5.3 metrics and per-point arrays of one or two models.
+
+Arrays per model (the second under `model2/`): `sigma`, `entropy`, `importance` (B, N);
+per cloud `calibrated`, `chosen_ratio`, `neighbourhood`, `clipped`, `rotation`; the attacks'
+`attack_cost` and `attack_targets` (B, T). Metrics: `information_discarding` (mean entropy,
+nats a point), `rotation_robustness` (mean JS divergence: lower is more robust),
+`adversarial_robustness` (mean ‖ε‖² of a success: higher is more robust),
+`neighbourhood_consistency` (mean local range of log σ²: lower is more consistent),
+`fooled_share`, `clipped_share`, `calibrated_share`, `accuracy`; each `/model2` for the
+second model, and `delta/NAME`: how much the first model is better (positive: better,
+whatever the metric's direction), the with/without comparison of §5.4.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.results import ResultRecord
+from engine.settings import to_dict
+
+KIND = "pointcloud-utility"
+LOWER_IS_BETTER = ("information_discarding", "rotation_robustness", "neighbourhood_consistency")
+HIGHER_IS_BETTER = ("adversarial_robustness",)
+ARRAYS = ("sigma", "entropy", "importance", "calibrated", "chosen_ratio", "neighbourhood", "clipped",
+          "rotation", "attack_cost", "attack_targets")
+
+
+@dataclass
+class ModelUtility:
+    layer: str
+    sigma: np.ndarray            # (B, N) calibrated σ per point
+    entropy: np.ndarray          # (B, N) H_i = 3(½ log 2πe + log σ_i), nats
+    importance: np.ndarray       # (B, N) [ours] nats kept: the entropy at the clamp minus H_i
+    calibrated: np.ndarray       # (B,) D/D_ref within 5 % of τ
+    chosen_ratio: np.ndarray     # (B,) D/D_ref of the reported iterate
+    neighbourhood: np.ndarray    # (B,) neighbourhood inconsistency
+    clipped: np.ndarray          # (B,) share of points at the clamp (fully discarded, §5.7)
+    rotation: np.ndarray         # (B,) JS divergence over rotations; NaN when not measured
+    attack_cost: np.ndarray      # (B, T) ‖ε‖² at the first success; NaN: not fooled
+    attack_targets: np.ndarray   # (B, T) target classes
+    accuracy: float
+
+    def metrics(self) -> dict:
+        fooled = np.isfinite(self.attack_cost)
+        per_cloud = [row[np.isfinite(row)].mean() if np.isfinite(row).any() else np.nan for row in self.attack_cost]
+        return {"information_discarding": float(self.entropy.mean()),
+                "rotation_robustness": _nanmean(self.rotation),
+                "adversarial_robustness": _nanmean(np.asarray(per_cloud)),
+                "neighbourhood_consistency": float(self.neighbourhood.mean()),
+                "fooled_share": float(fooled.mean()) if fooled.size else float("nan"),
+                "clipped_share": float(self.clipped.mean()),
+                "calibrated_share": float(self.calibrated.mean()),
+                "accuracy": self.accuracy}
+
+    def arrays(self, prefix: str) -> dict:
+        return {f"{prefix}{name}": getattr(self, name) for name in ARRAYS}
+
+    @classmethod
+    def read(cls, arrays: dict, prefix: str, layer: str, accuracy) -> "ModelUtility":
+        values = {name: arrays[f"{prefix}{name}"] for name in ARRAYS}
+        return cls(layer=layer, accuracy=float("nan") if accuracy is None else float(accuracy), **values)
+
+
+def _nanmean(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else float("nan")
+
+
+def compared(first: dict, second: dict) -> dict:
+    """delta/NAME: the first model's advantage over the second, positive when it is better."""
+    out = {}
+    for name in LOWER_IS_BETTER + HIGHER_IS_BETTER:
+        sign = 1.0 if name in HIGHER_IS_BETTER else -1.0
+        out[f"delta/{name}"] = sign * (first[name] - second[name])
+    return out
+
+
+@dataclass
+class PointUtilityResult:
+    config: object
+    points: np.ndarray           # (B, N, 3) the analysed clouds
+    labels: np.ndarray           # (B,)
+    class_names: list
+    sample_names: list
+    model: ModelUtility
+    model2: ModelUtility | None = None
+    model2_spec: str = ""
+
+    def metrics(self) -> dict:
+        out = self.model.metrics()
+        if self.model2 is not None:
+            second = self.model2.metrics()
+            out.update({f"{k}/model2": v for k, v in second.items()})
+            out.update(compared(out, second))
+        return {k: v for k, v in out.items() if v == v}  # NaN (not measured) is left out: JSON has none
+
+    def to_record(self, model: str, data: str, seed: int) -> ResultRecord:
+        arrays = {"points": self.points, "labels": self.labels, **self.model.arrays("")}
+        if self.model2 is not None:
+            arrays.update(self.model2.arrays("model2/"))
+        meta = {"class_names": self.class_names, "sample_names": self.sample_names, "layer": self.model.layer,
+                "accuracy": _json(self.model.accuracy), "model2": self.model2_spec,
+                "layer2": self.model2.layer if self.model2 else None,
+                "accuracy2": _json(self.model2.accuracy) if self.model2 else None,
+                "coarse": self.config.coarse}
+        return ResultRecord(KIND, KIND, to_dict(self.config), model, data, seed,
+                            metrics=self.metrics(), arrays=arrays, meta=meta)
+
+    @classmethod
+    def from_record(cls, record: ResultRecord) -> "PointUtilityResult":
+        from engine.methods.pointcloud_utility.config import PointUtilityConfig  # noqa: PLC0415
+        from engine.settings import from_dict  # noqa: PLC0415
+
+        a, meta = record.arrays, record.meta
+        second = (ModelUtility.read(a, "model2/", meta["layer2"], meta["accuracy2"])
+                  if meta.get("model2") else None)
+        return cls(from_dict(PointUtilityConfig, record.config), a["points"], a["labels"], meta["class_names"],
+                   meta["sample_names"], ModelUtility.read(a, "", meta["layer"], meta["accuracy"]),
+                   second, meta.get("model2", ""))
+
+
+def _json(value: float):
+    return value if np.isfinite(value) else None
