@@ -4,11 +4,13 @@ from gui.panes.entropy_heatmaps import EntropyHeatmapsPane
 from gui.panes.figure_view import FigurePane
 from gui.panes.graph_browser import GraphBrowserPane
 from gui.panes.part_metrics import PartMetricsPane
+from gui.panes.point_cloud import PointCloudPane
 from gui.panes.training_dashboard import TrainingDashboardPane
 
 PANES = {"activation_maps": ActivationMapsPane, "entropy_heatmaps": EntropyHeatmapsPane,
          "graph_browser": GraphBrowserPane, "training_dashboard": TrainingDashboardPane,
-         "part_metrics": PartMetricsPane, "figure": FigurePane}
+         "part_metrics": PartMetricsPane,
+         "point_cloud": PointCloudPane, "figure": FigurePane}
 
 
 def pane_for_kind(kind: str) -> str:

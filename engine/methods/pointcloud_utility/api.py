@@ -39,8 +39,10 @@ def compute(inputs: MethodInputs, config: PointUtilityConfig, progress: Progress
                     progress.child(0.0, 0.5 if second else 1.0))
     other = measure(inputs.model2, pick_layers(inputs.model2.module, [])[0], clouds, labels, config, inputs.seed,
                     progress.child(0.5, 1.0)) if second else None
+    parts = None if data.part_labels is None else data.part_labels[:count]
     return PointUtilityResult(config, data.points[:count], data.labels[:count], list(data.class_names),
-                              list(data.names[:count]), first, other, inputs.model2.spec if second else "")
+                              list(data.names[:count]), first, other, inputs.model2.spec if second else "",
+                              parts, list(data.part_names))
 
 
 def measure(model, layer: str, clouds: torch.Tensor, labels: torch.Tensor, config: PointUtilityConfig,

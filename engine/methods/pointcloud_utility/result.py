@@ -12,7 +12,7 @@ whatever the metric's direction), the with/without comparison of §5.4.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -86,6 +86,8 @@ class PointUtilityResult:
     model: ModelUtility
     model2: ModelUtility | None = None
     model2_spec: str = ""
+    part_labels: np.ndarray | None = None   # (B, N) indices into part_names, −1 unknown; None: no parts
+    part_names: list = field(default_factory=list)
 
     def metrics(self) -> dict:
         out = self.model.metrics()
@@ -99,7 +101,9 @@ class PointUtilityResult:
         arrays = {"points": self.points, "labels": self.labels, **self.model.arrays("")}
         if self.model2 is not None:
             arrays.update(self.model2.arrays("model2/"))
-        meta = {"class_names": self.class_names, "sample_names": self.sample_names, "layer": self.model.layer,
+        if self.part_labels is not None:
+            arrays["part_labels"] = self.part_labels
+        meta = {"part_names": self.part_names, "class_names": self.class_names, "sample_names": self.sample_names, "layer": self.model.layer,
                 "accuracy": _json(self.model.accuracy), "model2": self.model2_spec,
                 "layer2": self.model2.layer if self.model2 else None,
                 "accuracy2": _json(self.model2.accuracy) if self.model2 else None,
@@ -117,7 +121,7 @@ class PointUtilityResult:
                   if meta.get("model2") else None)
         return cls(from_dict(PointUtilityConfig, record.config), a["points"], a["labels"], meta["class_names"],
                    meta["sample_names"], ModelUtility.read(a, "", meta["layer"], meta["accuracy"]),
-                   second, meta.get("model2", ""))
+                   second, meta.get("model2", ""), a.get("part_labels"), meta.get("part_names", []))
 
 
 def _json(value: float):
