@@ -59,7 +59,8 @@ def test_unknown_architecture_in_model_json(tmp_path):
     write_model_dir(tmp_path)
     (tmp_path / MODEL_JSON).write_text(json.dumps({"arch": "resnet9000"}))
     assert bad_input(f"dir:{tmp_path}") == ("unknown architecture 'resnet9000'; valid: partworld-cnn, "
-                                            "partworld-icnn, partworld-cnn6, text-cnn, text-lstm, "
+                                            "partworld-icnn, partworld-cnn6, torchvision-icnn, "
+                                                "torchvision-cnn, text-cnn, text-lstm, "
                                             "text-transformer")
 
 
