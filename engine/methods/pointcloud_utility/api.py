@@ -104,7 +104,6 @@ def adversarial_costs(module, clouds: torch.Tensor, labels: torch.Tensor, config
                       seed: int, progress: Progress) -> tuple[np.ndarray, np.ndarray]:
     """(B, T) ‖ε‖² of the first success toward each target (NaN: not fooled) and the targets
     (−1 where a cloud has fewer), T the other classes or `attack_targets` (§5.3 item 4)."""
-    forward = lambda x: module(x)  # noqa: E731 (the attacked cloud is sampled anew: its own model input)
     with torch.no_grad():
         logits = module(clouds)
     classes = logits.shape[1]
@@ -114,7 +113,8 @@ def adversarial_costs(module, clouds: torch.Tensor, labels: torch.Tensor, config
     for b, cloud in enumerate(clouds):
         truth = int(labels[b]) if labels[b] >= 0 else int(logits[b].argmax())
         ranked = [k for k in logits[b].argsort(descending=True).tolist() if k != truth][:wanted]
-        outcome = attack(forward, cloud, torch.tensor(ranked, device=cloud.device), settings,
+        # no sampling plan: the attacked cloud is sampled anew, an input of its own
+        outcome = attack(module, cloud, torch.tensor(ranked, device=cloud.device), settings,
                          progress.child(b / len(clouds), (b + 1) / len(clouds)))
         costs[b], targets[b] = outcome.cost.numpy(), ranked
     return costs, targets

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.methods.explanatory_graph._metrics import nanmean
 from engine.results import ResultRecord
 from engine.settings import to_dict
 
@@ -43,10 +44,10 @@ class ModelUtility:
 
     def metrics(self) -> dict:
         fooled = np.isfinite(self.attack_cost)
-        per_cloud = [row[np.isfinite(row)].mean() if np.isfinite(row).any() else np.nan for row in self.attack_cost]
+        per_cloud = nanmean(self.attack_cost, axis=1)  # the mean cost of the targets fooled
         return {"information_discarding": float(self.entropy.mean()),
-                "rotation_robustness": _nanmean(self.rotation),
-                "adversarial_robustness": _nanmean(np.asarray(per_cloud)),
+                "rotation_robustness": float(nanmean(self.rotation)),
+                "adversarial_robustness": float(nanmean(per_cloud)),
                 "neighbourhood_consistency": float(self.neighbourhood.mean()),
                 "fooled_share": float(fooled.mean()) if fooled.size else float("nan"),
                 "clipped_share": float(self.clipped.mean()),
@@ -60,11 +61,6 @@ class ModelUtility:
     def read(cls, arrays: dict, prefix: str, layer: str, accuracy) -> "ModelUtility":
         values = {name: arrays[f"{prefix}{name}"] for name in ARRAYS}
         return cls(layer=layer, accuracy=float("nan") if accuracy is None else float(accuracy), **values)
-
-
-def _nanmean(values: np.ndarray) -> float:
-    finite = values[np.isfinite(values)]
-    return float(finite.mean()) if finite.size else float("nan")
 
 
 def compared(first: dict, second: dict) -> dict:
