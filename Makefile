@@ -33,6 +33,8 @@ bench: demo
 	$(BIN)/python -m tests.bench.activations_overhead
 	$(BIN)/python -m tests.bench.information
 	$(BIN)/python -m tests.bench.explanatory_graph
+	$(BIN)/python -m tests.bench.consistency
+	$(XVFB) $(BIN)/python -m tests.bench.point_cloud
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -97,11 +97,21 @@ def check_input(model: LoadedModel, data) -> None:
             if data.kind == "text":
                 model.module(*model.encode(data.texts[:1])[:2])
             else:
-                model.module(model.prepare(data.images[:1]))
-    except RuntimeError as exc:
+                model.module(model.prepare(_arrays(data)[:1]))
+    except (RuntimeError, BadInput) as exc:  # BadInput: a point model built for another N
         reason = str(exc).strip().splitlines()[0][:160]
-        what = "sentences" if data.kind == "text" else f"inputs of shape {tuple(data.images.shape[1:])}"
-        raise BadInput(f"{what} from {data.spec} do not fit {model.spec} ({reason})") from None
+        raise BadInput(f"{_samples(data)} from {data.spec} do not fit {model.spec} ({reason})") from None
+
+
+def _arrays(data):
+    return data.points if data.kind == "points" else data.images
+
+
+def _samples(data) -> str:
+    """The samples, for a message: "sentences", "inputs of shape (3, 96, 96)", "clouds of shape (500, 3)"."""
+    if data.kind == "text":
+        return "sentences"
+    return f"{'clouds' if data.kind == 'points' else 'inputs'} of shape {tuple(_arrays(data).shape[1:])}"
 
 
 def run_analysis(request: AnalysisRequest, progress: Progress,

@@ -11,12 +11,19 @@ from engine.models.training import TrainConfig, train
 # one only adds synchronisation, which costs most on a busy machine.
 DEMO_RECIPES = {
     "partworld-cnn": ("partworld-cnn", "demo:partworld?n=3000&seed=0", {}),
+    # its twin from another seed, for knowledge consistency (issue 7)
+    "partworld-cnn-seed2": ("partworld-cnn", "demo:partworld?n=3000&seed=0", {"seed": "2"}),
     "text-cnn": ("text-cnn", "demo:keywordtext?n=4000&seed=0", {"threads": "1"}),
     "text-lstm": ("text-lstm", "demo:keywordtext?n=4000&seed=0", {"threads": "1"}),
     "text-transformer": ("text-transformer", "demo:keywordtext?n=4000&seed=0", {"threads": "1"}),
     # after partworld-cnn: both start from its conv1-conv5 (TrainConfig.base_model)
     "partworld-icnn": ("partworld-icnn", "demo:partworld?n=1500&seed=0", {"epochs": "4"}),
     "partworld-cnn6": ("partworld-cnn6", "demo:partworld?n=1500&seed=0", {"epochs": "4"}),
+    # issue 6 §2: the point models, every module switch off (resources/README.md)
+    "pointnet": ("pointnet", "demo:shapeworld?n=550&seed=0", {"epochs": "3", "batch_size": "16"}),
+    "pointnet2-ssg": ("pointnet2-ssg", "demo:shapeworld?n=550&seed=0", {"epochs": "3", "batch_size": "16"}),
+    "pointnet2-msg": ("pointnet2-msg", "demo:shapeworld?n=550&seed=0", {"epochs": "2", "batch_size": "16"}),
+    "dgcnn": ("dgcnn", "demo:shapeworld?n=550&seed=0", {"epochs": "2", "batch_size": "16"}),
 }
 
 

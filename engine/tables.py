@@ -143,6 +143,36 @@ def training_table(record: ResultRecord) -> tuple[list[str], list[list]]:
     return header, rows
 
 
+def consistency_table(record: ResultRecord) -> tuple[list[str], list[list]]:
+    """One row per layer pair and direction: the held-out fractions of orders 0…K and the residual,
+    the raw ratios ρ (§4.4), the training images' residual fraction, the gates p_i, the share of each
+    stage's ReLUs on, the held-out MSE."""
+    from engine.methods.consistency.result import DIRECTIONS, ConsistencyResult, metric_names  # noqa: PLC0415
+
+    result = ConsistencyResult.from_record(record)
+    names, order = metric_names(result.config.max_order), result.config.max_order
+    header = (["pair", "layer_a", "layer_b", "direction", *names, *(f"raw_{n}" for n in names),
+               "train_variance_residual", *(f"gate_{i}" for i in range(order)),
+               *(f"relu_on_{i}" for i in range(order)), "held_out_mse"])
+    rows = []
+    for pair in result.pairs:
+        for direction in DIRECTIONS:
+            m = getattr(pair, direction)
+            rows.append([pair.label, pair.layer_a, pair.layer_b, direction, *map(float, m.fractions()),
+                         *map(float, m.ratio), float(m.fractions(train=True)[-1]), *map(float, m.gates),
+                         *map(float, m.relu_on), float(m.curve[-1, 2])])
+    return header, rows
+
+
+def utility_table(record: ResultRecord) -> tuple[list[str], list[list]]:
+    """The with/without table of spec §5.4: one row a metric, the first model, the second and
+    delta (the first's advantage, positive when it is better); None where not measured."""
+    metrics = record.metrics
+    names = sorted({k for k in metrics if "/" not in k})
+    return (["metric", "model", "model2", "delta"],
+            [[n, metrics.get(n), metrics.get(f"{n}/model2"), metrics.get(f"delta/{n}")] for n in names])
+
+
 def metrics_table(record: ResultRecord) -> tuple[list[str], list[list]]:
     return ["metric", "value"], [[k, v] for k, v in sorted(record.metrics.items())]
 
@@ -151,7 +181,8 @@ TABLES = {"activations": activations_table, "attribution": attribution_table,
           "information": information_table, "explanatory-graph": graph_table,
           "graph-inference": inference_table, "part-localization": localization_table,
           "location-instability": instability_table, "part-interpretability": interpretability_table,
-          "interpretable-training": training_table}
+          "interpretable-training": training_table, "consistency": consistency_table,
+          "pointcloud-utility": utility_table}
 
 
 def table(record: ResultRecord) -> tuple[list[str], list[list]]:

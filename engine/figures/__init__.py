@@ -9,7 +9,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from engine.errors import BadInput, choices
-from engine.figures import (activations, attribution, graph, information, parts, point_cloud,
+from engine.figures import (activations, attribution, consistency, graph, information, parts, point_cloud,
                              training)
 from engine.results import ResultRecord
 
@@ -18,6 +18,7 @@ RENDERERS = {"activations": activations.render, "attribution": attribution.rende
              "graph-inference": graph.render_inference, "part-localization": graph.render_localization,
              "location-instability": parts.render_instability,
              "part-interpretability": parts.render_interpretability,
+             "consistency": consistency.render,
              "interpretable-training": training.render, "pointcloud-utility": point_cloud.render}
 FIGURE_FORMATS = ("png", "svg", "pdf")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from engine.errors import BadInput, choices
 from engine.methods.activations import METHOD as ACTIVATIONS
 from engine.methods.baseline import METHOD as BASELINE
+from engine.methods.consistency import METHOD as CONSISTENCY
 from engine.methods.explanatory_graph import METHOD as EXPLANATORY_GRAPH
 from engine.methods.graph_inference import METHOD as GRAPH_INFERENCE
 from engine.methods.information import METHOD as INFORMATION
@@ -17,11 +18,13 @@ from engine.methods.interpretable_training import METHOD as INTERPRETABLE_TRAINI
 from engine.methods.location_instability import METHOD as LOCATION_INSTABILITY
 from engine.methods.part_interpretability import METHOD as PART_INTERPRETABILITY
 from engine.methods.part_localization import METHOD as PART_LOCALIZATION
+from engine.methods.pointcloud_utility import METHOD as POINTCLOUD_UTILITY
 from engine.methods.base import Method, MethodInputs  # noqa: F401 (re-exported)
 
 METHODS: dict[str, Method] = {m.name: m for m in (ACTIVATIONS, BASELINE, INFORMATION, EXPLANATORY_GRAPH,
                                                    GRAPH_INFERENCE, PART_LOCALIZATION, LOCATION_INSTABILITY,
-                                                   PART_INTERPRETABILITY, INTERPRETABLE_TRAINING)}
+                                                   PART_INTERPRETABILITY, INTERPRETABLE_TRAINING, CONSISTENCY,
+                                                   POINTCLOUD_UTILITY)}
 
 
 def get_method(name: str) -> Method:

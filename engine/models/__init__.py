@@ -4,6 +4,7 @@
 weights file, `torchscript:FILE`, `hf:DIR` (a Hugging Face sequence classifier on disk).
 Every loader returns a `LoadedModel` in eval mode. A text model comes with its tokenizer
 (`encode(texts) -> (tokens, mask, words)`); its module follows `text_models`' interface.
+A point model (`pointnets`) takes clouds (B, N, 3) at its own N, `module(points, plan=None)`.
 """
 from __future__ import annotations
 
@@ -15,19 +16,20 @@ from torch import nn
 
 from engine.errors import BadInput, choices
 from engine.layers import layer_names
-from engine.models import interpretable_archs, model_dir, partworld_cnn, text_models
+from engine.models import interpretable_archs, model_dir, partworld_cnn, pointnets, text_models
 from engine.models.tokenizer import WordTokenizer
 from engine.models.weights import fit_state_dict, read_state_dict
 from engine.specs import parse_spec
 
 MODEL_KINDS = ("demo", "dir", "torchvision", "torchscript", "hf")
 ARCHITECTURES = {partworld_cnn.ARCH: partworld_cnn.build, **interpretable_archs.ARCHITECTURES,
-                 **text_models.ARCHITECTURES}
+                 **text_models.ARCHITECTURES, **pointnets.ARCHITECTURES}
 TEXT_ARCHITECTURES = tuple(text_models.ARCHITECTURES)
+POINT_ARCHITECTURES = tuple(pointnets.ARCHITECTURES)
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 DEMO_MODELS = {name: RESOURCES / "demo" / name
-               for name in ("partworld-cnn", "text-cnn", "text-lstm", "text-transformer",
-                             *interpretable_archs.PARTWORLD_ARCHS)}
+               for name in ("partworld-cnn", "partworld-cnn-seed2", "text-cnn", "text-lstm", "text-transformer",
+                             *interpretable_archs.PARTWORLD_ARCHS, *POINT_ARCHITECTURES)}
 IMAGENET_NORM = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 
 
@@ -46,8 +48,9 @@ class LoadedModel:
 
     @property
     def input_kind(self) -> str:
-        """"text" for a model that reads tokens (it has a tokenizer), else "image"."""
-        return "image" if self.tokenizer is None else "text"
+        """"text" for a model that reads tokens (it has a tokenizer), "points" for a point
+        model, else "image"."""
+        return input_kind_of(self.arch) if self.tokenizer is None else "text"
 
     @property
     def layers(self) -> list[str]:
@@ -58,7 +61,7 @@ class LoadedModel:
         return next(self.module.parameters()).device
 
     def prepare(self, images) -> torch.Tensor:
-        """Images (N,3,H,W) in [0,1] → the tensor the network expects, on its device."""
+        """Images (N,3,H,W) in [0,1], or clouds (N,P,3) → the tensor the network expects, on its device."""
         x = torch.as_tensor(images, dtype=torch.float32, device=self.device)
         if self.normalize is not None:
             mean, std = (torch.tensor(v, device=self.device).view(1, -1, 1, 1) for v in self.normalize)
@@ -74,8 +77,10 @@ class LoadedModel:
 
 
 def input_kind_of(arch: str) -> str:
-    """What one of our architectures reads: "text" or "image"."""
-    return "text" if arch in TEXT_ARCHITECTURES else "image"
+    """What one of our architectures reads: "text", "points" or "image"."""
+    if arch in TEXT_ARCHITECTURES:
+        return "text"
+    return "points" if arch in POINT_ARCHITECTURES else "image"
 
 
 def build_arch(arch: str, **kwargs) -> nn.Module:

@@ -19,18 +19,20 @@ import torch.nn.functional as F
 from engine.data import load_data
 from engine.errors import BadInput
 from engine.jobs import Progress
-from engine.models import RESOURCES, build_arch, input_kind_of, interpretable_training
+from engine.models import RESOURCES, POINT_ARCHITECTURES, build_arch, input_kind_of, interpretable_training
 from engine.models.interpretable import NORMALISERS
 from engine.models.interpretable_archs import ARCHS as INTERPRETABLE_ARCHS
 from engine.models.interpretable_loss import MU_MODES
 from engine.models.interpretable_torchvision import HEADS
 from engine.models.model_dir import save_model_dir
+from engine.models.pointnets import recipe as point_recipe
 from engine.models.tokenizer import UNK, WordTokenizer
 from engine.settings import setting, to_dict
 
 PROJECT_ROOT = RESOURCES.parent
 # held-out data when `val_data` is left empty: the training generator with another seed
-DEFAULT_VAL_DATA = {"image": "demo:partworld?n=500&seed=1", "text": "demo:keywordtext?n=500&seed=1"}
+DEFAULT_VAL_DATA = {"image": "demo:partworld?n=500&seed=1", "text": "demo:keywordtext?n=500&seed=1",
+                    "points": "demo:shapeworld?n=550&seed=1"}  # points: at the training N
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,15 @@ class TrainConfig:
                                           "category, its images and their flips repeated (§2.6)")
     min_category_images: int = setting(20, "interpretable pairs: fewest training images a trained "
                                            "category may have", "images")
+    # point models (issue 6 §2; spec pointcloud-utility §5.4): module switches, augmentation
+    density: bool = setting(False, "point models: density re-weighting of every group (§5.4 a)")
+    weight: bool = setting(False, "point models: local-coordinate re-weighting of every group (§5.4 b)")
+    orientation: bool = setting(False, "point models: orientation encoding, PointSIFT's module (§5.4 d)")
+    tnets: bool = setting(False, "pointnet: the input and feature T-nets")
+    rotate: str = setting("none", "point models: each training cloud turned at random every step, "
+                                  "about +z or uniformly in SO(3)", options=point_recipe.ROTATIONS)
+    jitter: float = setting(0.0, "point models: std of the Gaussian noise added to every training "
+                                 "point", "unit-sphere radii")
 
 
 def train(arch: str, data_spec: str, out_dir: str, config: TrainConfig, progress: Progress) -> dict:
@@ -87,13 +98,17 @@ def _train(arch: str, data_spec: str, out_dir: str, config: TrainConfig, progres
     started = time.perf_counter()
     kind = input_kind_of(arch)
     interpretable_training.check_settings(arch, config)
+    point_recipe.check_settings(arch, config)
     train_set = _load_labelled(data_spec, kind, progress.child(0.0, 0.1))
     tokenizer = WordTokenizer.from_texts(train_set.texts) if kind == "text" else None
     plan = _plan(arch, train_set, tokenizer, config, progress)
-    augment = None if tokenizer is None else partial(_unknown_words, rate=config.unk_rate)
-    history = _fit(plan.model, model_inputs(plan.dataset, tokenizer), plan.dataset.labels, config,
-                   progress.child(0.1, 0.95), augment, plan.rows, plan.extra_loss)
-    used = config if config.val_data else replace(config, val_data=DEFAULT_VAL_DATA[kind])
+    augment = _augmentation(kind, config)
+    inputs = model_inputs(plan.dataset, tokenizer)
+    history = _fit(plan.model, inputs, plan.dataset.labels, config, progress.child(0.1, 0.95),
+                   augment, plan.rows, plan.extra_loss)
+    if kind == "points":
+        point_recipe.recalibrate_batchnorm(plan.model, inputs[0], config.batch_size, progress.child(0.95, 0.96))
+    used = config if config.val_data else replace(config, val_data=default_val_data(kind, train_set))
     val_set = _load_labelled(used.val_data, kind, progress.child(0.95, 0.97))
     val_rows = None
     if arch in INTERPRETABLE_ARCHS and config.category:  # held out as trained: the same recipe
@@ -119,11 +134,25 @@ def _plan(arch: str, train_set, tokenizer: WordTokenizer | None, config: TrainCo
     """The model and what it trains on: our interpretable pair's own recipe, or the plain one."""
     if arch in INTERPRETABLE_ARCHS:
         return interpretable_training.prepare(arch, train_set, config, progress)
-    arch_args = {"num_classes": len(train_set.class_names)}
+    arch_args = (point_recipe.arch_args(arch, train_set, config) if arch in POINT_ARCHITECTURES
+                 else {"num_classes": len(train_set.class_names)})
     if tokenizer is not None:
         arch_args["vocab_size"] = len(tokenizer.vocab)
     return interpretable_training.Plan(build_arch(arch, **arch_args), arch_args, train_set,
                                        np.arange(len(train_set)), None)
+
+
+def default_val_data(kind: str, train_set) -> str:
+    """The architecture's own demo data with another seed; clouds of the training point count."""
+    spec = DEFAULT_VAL_DATA[kind]
+    return f"{spec}&points={train_set.num_points}" if kind == "points" else spec
+
+
+def _augmentation(kind: str, config: TrainConfig):
+    """Each batch varied: word dropout for text, rotation and jitter for points, images as they are."""
+    if kind == "text":
+        return partial(_unknown_words, rate=config.unk_rate)
+    return point_recipe.augmentation(config) if kind == "points" else None
 
 
 def _load_labelled(spec: str, kind: str, progress: Progress):
@@ -137,7 +166,9 @@ def _load_labelled(spec: str, kind: str, progress: Progress):
 
 
 def model_inputs(dataset, tokenizer: WordTokenizer | None) -> tuple[torch.Tensor, ...]:
-    """The tensors the model is called with, one row a sample: (images,) or (tokens, mask)."""
+    """The tensors the model is called with, one row a sample: (images,), (points,) or (tokens, mask)."""
+    if dataset.kind == "points":
+        return (torch.from_numpy(dataset.points),)
     if tokenizer is None:
         return (torch.from_numpy(dataset.images),)
     tokens, mask, _ = tokenizer.encode(dataset.texts)
@@ -145,7 +176,10 @@ def model_inputs(dataset, tokenizer: WordTokenizer | None) -> tuple[torch.Tensor
 
 
 def _input_description(dataset, tokenizer: WordTokenizer | None) -> dict:
-    """What model.json needs to prepare inputs: the image size, or the tokenizer's vocabulary."""
+    """What model.json needs to prepare inputs: the image size, or the tokenizer's vocabulary
+    (a point model's point count is one of its arch_args)."""
+    if dataset.kind == "points":
+        return {}
     if tokenizer is None:
         return {"input_size": list(dataset.image_size)}
     return tokenizer.describe()

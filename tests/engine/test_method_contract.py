@@ -43,6 +43,7 @@ CASES = [
     ("location-instability", {"class_name": "car", "images": "4", "batch_size": "4"}),
     ("part-interpretability", {"batch_size": "4"}),
     ("interpretable-training", {"batch_size": "4"}),
+    ("consistency", {"epochs": "2", "batch_size": "4", "maps_images": "2"}),  # the tiny model against itself
 ]
 # methods that read masked filters run on a tiny interpretable CNN (ICNN_FOLDER) instead
 ICNN_METHODS = {"interpretable-training"}
@@ -54,9 +55,11 @@ def test_the_table_covers_every_registered_method():
     assert sorted(NAMES) == sorted(METHODS)
 
 
-def inputs_for(model, layers=None, seed=0) -> MethodInputs:
+def inputs_for(model, name: str, layers=None, seed=0) -> MethodInputs:
+    """A method that needs a second model compares the tiny model with itself."""
     data = load_data(TINY_DATA)
-    return MethodInputs(model, data, pick_layers(model.module, layers), seed)
+    return MethodInputs(model, data, pick_layers(model.module, layers), seed,
+                        model if METHODS[name].needs_model2 else None)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -94,7 +97,7 @@ def config_for(name, values):
 def test_progress_is_monotone_and_ends_at_one(name, values, tiny_model):
     reports = []
     progress = Progress(lambda f, m: reports.append(f))
-    outcome = run_job(lambda p: METHODS[name].compute(inputs_for(tiny_model), config_for(name, values), p),
+    outcome = run_job(lambda p: METHODS[name].compute(inputs_for(tiny_model, name), config_for(name, values), p),
                       progress)
     assert outcome.ok, outcome.reason
     assert len(reports) >= 3  # the method itself reported, not only run_job's final step
@@ -114,17 +117,17 @@ def test_cancel_after_the_first_step(name, values, tiny_model):
 
     progress = Progress(cancel_on_first_report, token)
     with pytest.raises(Cancelled):
-        METHODS[name].compute(inputs_for(tiny_model), config_for(name, values), progress)
+        METHODS[name].compute(inputs_for(tiny_model, name), config_for(name, values), progress)
     assert len(reports) == 1  # the very next step raised
     assert hooks_left(tiny_model.module) == {}
-    outcome = run_job(lambda p: METHODS[name].compute(inputs_for(tiny_model), config_for(name, values), p),
+    outcome = run_job(lambda p: METHODS[name].compute(inputs_for(tiny_model, name), config_for(name, values), p),
                       Progress(token=token))
     assert (outcome.status, outcome.reason) == ("cancelled", "cancelled by the user")
 
 
 @pytest.mark.parametrize("name, values", CASES, ids=NAMES)
 def test_no_hooks_are_left_after_a_failure(name, values, tiny_model):
-    inputs = inputs_for(tiny_model)
+    inputs = inputs_for(tiny_model, name)
     inputs.data.images = inputs.data.images[:, :, :5, :5]  # too small for three pools: forward fails
     outcome = run_job(lambda p: METHODS[name].compute(inputs, config_for(name, values), p), Progress())
     assert outcome.status == "failed" and outcome.reason
@@ -132,8 +135,9 @@ def test_no_hooks_are_left_after_a_failure(name, values, tiny_model):
 
 
 def run_request(name, values, model_spec, seed=0, cache=None):
-    request = AnalysisRequest(name, spec_for(name, model_spec), TINY_DATA, settings=resolved(values), seed=seed,
-                              device="cpu")
+    spec = spec_for(name, model_spec)
+    request = AnalysisRequest(name, spec, TINY_DATA, settings=resolved(values), seed=seed, device="cpu",
+                              model2=spec if METHODS[name].needs_model2 else "")
     return execute(request, Progress(), cache)
 
 
@@ -181,13 +185,17 @@ PARTS_ON_TWO_TINY_IMAGES = 4  # only the car (images 0 and 5) appears twice in T
 # graph-inference: 6 images on 2 rows; part-localization: the bars and the car's one test image (2 × 1 grid)
 # location-instability, part-interpretability: one layer, bars and heat map; a row a filter (4)
 # interpretable-training: κ, losses, silent bars, β histogram, table A and its colour bar; a row a filter of 2 layers
+# consistency: the image, A, B and orders 0-2 with the residual on one row, the bars and the curves; a row a direction
 FIGURE_GRID = {"activations": (4, 2), "baseline": (6, 5), "information": (4, 2), "explanatory-graph": (6, 5),
                "graph-inference": (2, 3), "part-localization": (2, 1), "location-instability": (1, 2),
-               "part-interpretability": (1, 2), "interpretable-training": (1, 5)}
-FIGURE_EXTRA_AXES = {"information": 2, "explanatory-graph": 1, "part-localization": 1, "interpretable-training": 1}
+               "part-interpretability": (1, 2), "interpretable-training": (1, 5),
+               "consistency": (1, 7)}
+FIGURE_EXTRA_AXES = {"information": 2, "explanatory-graph": 1, "part-localization": 1, "interpretable-training": 1,
+                     "consistency": 2}
 TABLE_ROWS = {"activations": 4, "baseline": 6, "information": 6, "explanatory-graph": 24,
               "graph-inference": 6, "part-localization": PARTS_ON_TWO_TINY_IMAGES, "location-instability": 4,
-              "part-interpretability": 4, "interpretable-training": 8}
+              "part-interpretability": 4, "interpretable-training": 8,
+              "consistency": 2}
 
 
 @pytest.mark.parametrize("name, values", CASES, ids=NAMES)

@@ -61,7 +61,7 @@ def test_unknown_architecture_in_model_json(tmp_path):
     assert bad_input(f"dir:{tmp_path}") == ("unknown architecture 'resnet9000'; valid: partworld-cnn, "
                                             "partworld-icnn, partworld-cnn6, torchvision-icnn, "
                                                 "torchvision-cnn, text-cnn, text-lstm, "
-                                            "text-transformer")
+                                            "text-transformer, pointnet, pointnet2-ssg, pointnet2-msg, dgcnn")
 
 
 def test_weights_of_random_bytes(tmp_path):
@@ -217,8 +217,10 @@ def test_unknown_spec_kind_lists_the_valid_kinds(spec):
 
 
 def test_unknown_demo_model():
-    assert bad_input("demo:alexnet") == ("unknown demo model 'alexnet'; valid: partworld-cnn, text-cnn, "
-                                         "text-lstm, text-transformer, partworld-icnn, partworld-cnn6")
+    assert bad_input("demo:alexnet") == ("unknown demo model 'alexnet'; valid: partworld-cnn, "
+                                         "partworld-cnn-seed2, text-cnn, text-lstm, text-transformer, "
+                                         "partworld-icnn, partworld-cnn6, pointnet, pointnet2-ssg, "
+                                         "pointnet2-msg, dgcnn")
 
 
 def test_demo_model_not_built_yet_says_how_to_build_it(monkeypatch, tmp_path):

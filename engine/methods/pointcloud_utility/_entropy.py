@@ -19,20 +19,23 @@ from engine.methods.information._units import PointUnits
 
 
 class TiledPlans:
-    """Sampling plans of `module` for the clean clouds tiled to any multiple of their count."""
+    """Sampling plans of `module` for the clean clouds tiled to any multiple of their count.
+
+    The clean plan is recorded here, once, before any layer is hooked: recorded inside
+    `forward_to`, its forward would stop at the hooked layer and leave the clean features
+    as the noisy batch's output (every D zero)."""
 
     def __init__(self, module: torch.nn.Module, clean: torch.Tensor) -> None:
         from engine.models.pointnets import record_plan  # noqa: PLC0415
 
-        self.module, self.clean, self._record = module, clean, record_plan
+        self.clouds, self.clean_plan = clean.shape[0], record_plan(module, clean)
         self._plans: dict[int, object] = {}
 
     def __call__(self, rows: int):
-        clouds = self.clean.shape[0]
-        if rows % clouds:
-            raise ValueError(f"{rows} noisy rows do not tile {clouds} clean clouds")
+        if rows % self.clouds:
+            raise ValueError(f"{rows} noisy rows do not tile {self.clouds} clean clouds")
         if rows not in self._plans:
-            self._plans[rows] = self._record(self.module, self.clean.repeat(rows // clouds, 1, 1))
+            self._plans[rows] = self.clean_plan.tiled(rows // self.clouds)
         return self._plans[rows]
 
 
