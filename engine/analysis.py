@@ -72,6 +72,8 @@ def execute(request: AnalysisRequest, progress: Progress, cache: ModelCache | No
     cache = cache or ModelCache()
     progress.step(0.0, 1.0, "loading model")
     model = cache.get(request.model, request.weights, request.trust_pickle, device)
+    if method.needs_model2 and not request.model2:
+        raise BadInput(f"{method.name} compares two models: give the second with --model2")
     wants_model2 = method.needs_model2 or (method.accepts_model2 and request.model2)
     model2 = cache.get(request.model2, "", request.trust_pickle, device) if wants_model2 else None
     data = load_data(request.data, model.input_size, progress.child(0.0, 0.1))

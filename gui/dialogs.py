@@ -66,6 +66,9 @@ class RunDialog(QDialog):
         self.method_box = QComboBox()
         self.method_box.addItems(list(METHODS))
         self.model_box = _editable_combo(list(dict.fromkeys([DEFAULT_MODEL, *session.models])))
+        self.model2_box = _editable_combo(list(dict.fromkeys(["", *session.models])))
+        self.model2_box.setToolTip("the second model of a method that compares two (consistency, "
+                                   "location-instability, pointcloud-utility); empty: none")
         self.data_box = _editable_combo(list(dict.fromkeys([DEFAULT_DATA, *session.data])))
         self.layers_edit = QLineEdit()
         self.layers_edit.setPlaceholderText("default layer; or e.g. conv4,conv5")
@@ -73,14 +76,19 @@ class RunDialog(QDialog):
         self.seed_spin.setRange(0, 2**31 - 1)
         self.form = QFormLayout(self)
         for label, widget in (("method", self.method_box), ("model", self.model_box),
-                              ("data", self.data_box), ("layers", self.layers_edit),
+                              ("second model", self.model2_box), ("data", self.data_box), ("layers", self.layers_edit),
                               ("seed", self.seed_spin)):
             self.form.addRow(label, widget)
         self.buttons = _ok_cancel(self)
         self.form.addRow(self.buttons)
         self.settings_rows = SettingRows(self.form)
-        self.method_box.currentTextChanged.connect(lambda m: self.settings_rows.show(METHODS[m].config_cls))
-        self.settings_rows.show(METHODS[self.method_box.currentText()].config_cls)
+        self.method_box.currentTextChanged.connect(self._on_method_chosen)
+        self._on_method_chosen(self.method_box.currentText())
+
+    def _on_method_chosen(self, name: str) -> None:
+        method = METHODS[name]
+        self.settings_rows.show(method.config_cls)
+        self.model2_box.setEnabled(method.needs_model2 or method.accepts_model2)
 
     @property
     def setting_edits(self) -> dict[str, QLineEdit]:
@@ -91,7 +99,8 @@ class RunDialog(QDialog):
         layers = [l.strip() for l in self.layers_edit.text().split(",") if l.strip()]
         return AnalysisRequest(self.method_box.currentText(), self.model_box.currentText(),
                                self.data_box.currentText(), layers, self.settings_rows.changed(),
-                               self.seed_spin.value())
+                               self.seed_spin.value(),
+                               model2=self.model2_box.currentText() if self.model2_box.isEnabled() else "")
 
 
 class TrainDialog(QDialog):

@@ -10,6 +10,7 @@ from engine.models.partworld_cnn import PartWorldCNN
 
 TINY_WIDTHS = (4, 4, 4, 4, 4)
 TINY_DATA = "demo:partworld?n=6&seed=3&size=32"
+TINY_POINTS = "demo:shapeworld?n=2&seed=3&points=64"
 CLASS_NAMES = ["car", "house", "animal", "flower", "robot"]
 
 
@@ -43,6 +44,17 @@ def write_icnn_dir(folder, widths=TINY_WIDTHS):
     description = tiny_description(widths)
     description.update(arch="partworld-icnn", arch_args={**description["arch_args"], "categories": 5})
     return save_model_dir(module, description, folder)
+
+
+def write_point_model_dir(folder, arch: str = "pointnet2-ssg", num_points: int = 64):
+    """A `dir:` folder of an untrained point classifier of the 11 ShapeWorld classes."""
+    from engine.data.shapeworld import CLASS_NAMES as SHAPES  # noqa: PLC0415
+    from engine.models import build_arch  # noqa: PLC0415
+
+    torch.manual_seed(0)
+    args = {"num_classes": len(SHAPES), "num_points": num_points}
+    module = build_arch(arch, **args).eval()
+    return save_model_dir(module, {"arch": arch, "arch_args": args, "class_names": list(SHAPES)}, folder)
 
 
 def images_dataset(images: np.ndarray, labels=None) -> ImageDataset:

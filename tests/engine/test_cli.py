@@ -185,6 +185,13 @@ def test_bad_settings_are_exit_2(tmp_path, model_spec, restore_sigint, capsys):
                      "--set", "top_k", "--out", tmp_path / "r"]) == 2
 
 
+def test_a_comparison_without_its_second_model_is_exit_2(tmp_path, model_spec, restore_sigint, capsys):
+    code = run_main(["run", "consistency", "--model", model_spec, "--data", SMALL_DATA, "--out", tmp_path / "r"])
+    assert code == 2 and not (tmp_path / "r").exists()
+    assert capsys.readouterr().err.strip().splitlines()[-1] == \
+        "deepscope run: consistency compares two models: give the second with --model2"
+
+
 def test_ctrl_c_midway_is_exit_130(monkeypatch, tmp_path, model_spec, restore_sigint, capsys):
     steps = []
 

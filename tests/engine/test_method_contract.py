@@ -20,7 +20,8 @@ from engine.layers import pick_layers
 from engine.methods import METHODS, MethodInputs, method_for_kind
 from engine.results import load_result, save_result
 from engine.models import load_model
-from engine_testkit import TINY_DATA, assert_same_arrays, hooks_left, write_icnn_dir
+from engine_testkit import (TINY_DATA, TINY_POINTS, assert_same_arrays, hooks_left, write_icnn_dir,
+                            write_point_model_dir)
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Input Tensor 0 did not already require gradients:UserWarning",
@@ -44,10 +45,16 @@ CASES = [
     ("part-interpretability", {"batch_size": "4"}),
     ("interpretable-training", {"batch_size": "4"}),
     ("consistency", {"epochs": "2", "batch_size": "4", "maps_images": "2"}),  # the tiny model against itself
+    ("pointcloud-utility", {"samples": "2", "rotations": "2", "iterations": "4", "draws": "2", "eval_draws": "2",
+                            "judge_draws": "2", "eval_every": "2", "neighbours": "4", "attack_targets": "2",
+                            "attack_steps": "3"}),
 ]
-# methods that read masked filters run on a tiny interpretable CNN (ICNN_FOLDER) instead
+# methods that read masked filters run on a tiny interpretable CNN (ICNN_FOLDER) instead,
+# point methods on a tiny untrained PointNet++ (POINT_FOLDER) and clouds of 64 points
 ICNN_METHODS = {"interpretable-training"}
 ICNN_FOLDER: list[str] = []
+POINT_METHODS = {"pointcloud-utility"}
+POINT_FOLDER: list[str] = []
 NAMES = [name for name, _ in CASES]
 
 
@@ -57,7 +64,7 @@ def test_the_table_covers_every_registered_method():
 
 def inputs_for(model, name: str, layers=None, seed=0) -> MethodInputs:
     """A method that needs a second model compares the tiny model with itself."""
-    data = load_data(TINY_DATA)
+    data = load_data(data_for(name))
     return MethodInputs(model, data, pick_layers(model.module, layers), seed,
                         model if METHODS[name].needs_model2 else None)
 
@@ -75,8 +82,27 @@ def tiny_icnn(tmp_path_factory):
     ICNN_FOLDER.append(str(write_icnn_dir(tmp_path_factory.mktemp("tiny-icnn"))))
 
 
+@pytest.fixture(scope="module", autouse=True)
+def tiny_point_model(tmp_path_factory):
+    POINT_FOLDER.append(str(write_point_model_dir(tmp_path_factory.mktemp("tiny-points"))))
+
+
 def spec_for(name: str, model_spec: str) -> str:
+    if name in POINT_METHODS:
+        return f"dir:{POINT_FOLDER[-1]}"
     return f"dir:{ICNN_FOLDER[-1]}" if name in ICNN_METHODS else model_spec
+
+
+def data_for(name: str) -> str:
+    return TINY_POINTS if name in POINT_METHODS else TINY_DATA
+
+
+def break_forward(data) -> None:
+    """Inputs the model cannot run: images too small for three pools, points in two dimensions."""
+    if data.kind == "points":
+        data.points = data.points[:, :, :2]
+    else:
+        data.images = data.images[:, :, :5, :5]
 
 
 @pytest.fixture
@@ -128,7 +154,7 @@ def test_cancel_after_the_first_step(name, values, tiny_model):
 @pytest.mark.parametrize("name, values", CASES, ids=NAMES)
 def test_no_hooks_are_left_after_a_failure(name, values, tiny_model):
     inputs = inputs_for(tiny_model, name)
-    inputs.data.images = inputs.data.images[:, :, :5, :5]  # too small for three pools: forward fails
+    break_forward(inputs.data)
     outcome = run_job(lambda p: METHODS[name].compute(inputs, config_for(name, values), p), Progress())
     assert outcome.status == "failed" and outcome.reason
     assert hooks_left(tiny_model.module) == {}
@@ -136,7 +162,7 @@ def test_no_hooks_are_left_after_a_failure(name, values, tiny_model):
 
 def run_request(name, values, model_spec, seed=0, cache=None):
     spec = spec_for(name, model_spec)
-    request = AnalysisRequest(name, spec, TINY_DATA, settings=resolved(values), seed=seed, device="cpu",
+    request = AnalysisRequest(name, spec, data_for(name), settings=resolved(values), seed=seed, device="cpu",
                               model2=spec if METHODS[name].needs_model2 else "")
     return execute(request, Progress(), cache)
 
@@ -186,16 +212,17 @@ PARTS_ON_TWO_TINY_IMAGES = 4  # only the car (images 0 and 5) appears twice in T
 # location-instability, part-interpretability: one layer, bars and heat map; a row a filter (4)
 # interpretable-training: κ, losses, silent bars, β histogram, table A and its colour bar; a row a filter of 2 layers
 # consistency: the image, A, B and orders 0-2 with the residual on one row, the bars and the curves; a row a direction
+# pointcloud-utility: the first cloud coloured by importance and its colour bar; a row a metric
 FIGURE_GRID = {"activations": (4, 2), "baseline": (6, 5), "information": (4, 2), "explanatory-graph": (6, 5),
                "graph-inference": (2, 3), "part-localization": (2, 1), "location-instability": (1, 2),
                "part-interpretability": (1, 2), "interpretable-training": (1, 5),
-               "consistency": (1, 7)}
+               "consistency": (1, 7), "pointcloud-utility": (1, 1)}
 FIGURE_EXTRA_AXES = {"information": 2, "explanatory-graph": 1, "part-localization": 1, "interpretable-training": 1,
-                     "consistency": 2}
+                     "consistency": 2, "pointcloud-utility": 1}
 TABLE_ROWS = {"activations": 4, "baseline": 6, "information": 6, "explanatory-graph": 24,
               "graph-inference": 6, "part-localization": PARTS_ON_TWO_TINY_IMAGES, "location-instability": 4,
               "part-interpretability": 4, "interpretable-training": 8,
-              "consistency": 2}
+              "consistency": 2, "pointcloud-utility": 8}
 
 
 @pytest.mark.parametrize("name, values", CASES, ids=NAMES)

@@ -161,6 +161,20 @@ def test_run_dialog_builds_the_request_from_the_method_config(qtbot, window):
     assert not figure_pane.image.pixmap().isNull() and figure_pane.image.pixmap().width() > 300
 
 
+def test_the_second_model_field_is_open_only_to_methods_that_compare_two(qtbot, window):
+    from gui.dialogs import RunDialog  # noqa: PLC0415
+
+    dialog = RunDialog(window.document.session, window)
+    qtbot.addWidget(dialog)
+    dialog.method_box.setCurrentText("consistency")
+    dialog.model2_box.setCurrentText("demo:partworld-cnn-seed2")
+    assert dialog.model2_box.isEnabled() and dialog.request().model2 == "demo:partworld-cnn-seed2"
+    dialog.method_box.setCurrentText("baseline")  # takes one model: a leftover second is not sent
+    assert not dialog.model2_box.isEnabled() and dialog.request().model2 == ""
+    dialog.method_box.setCurrentText("pointcloud-utility")  # runs with or without one
+    assert dialog.model2_box.isEnabled()
+
+
 def test_clicking_a_result_in_the_session_tree_opens_it(qtbot, shown):
     window, pane = shown
     second = window.run(small_request(n=8, layers=["conv3"]))

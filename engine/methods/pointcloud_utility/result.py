@@ -23,6 +23,8 @@ from engine.settings import to_dict
 KIND = "pointcloud-utility"
 LOWER_IS_BETTER = ("information_discarding", "rotation_robustness", "neighbourhood_consistency")
 HIGHER_IS_BETTER = ("adversarial_robustness",)
+METRICS = ("information_discarding", "rotation_robustness", "adversarial_robustness",
+           "neighbourhood_consistency", "fooled_share", "clipped_share", "calibrated_share", "accuracy")
 ARRAYS = ("sigma", "entropy", "importance", "calibrated", "chosen_ratio", "neighbourhood", "clipped",
           "rotation", "attack_cost", "attack_targets")
 
