@@ -17,6 +17,10 @@ The ground truth of the point-cloud analyses (DESIGN.md, engine/data):
   is at radius 1.
   Then `rotate=z` turns each cloud about +z by a uniform angle and `rotate=so3` by a
   uniform random rotation; normals turn with it.
+* `background=K` (spec pointcloud-utility §5.3 item 2, the authors' objects with background
+  points): K of a cloud's points are scattered uniformly in the unit ball around the
+  normalised object [ours: their dataset is not distributed with the code], part "background",
+  normal zero; the object keeps the other points and its normalisation.
 
 Determinism: cloud i draws everything from its own generator, the child of
 SeedSequence(seed, spawn_key=(i,)), so the same options give identical arrays and cloud i
@@ -48,16 +52,18 @@ class ShapeWorldOptions:
     seed: int = 0
     points: int = 1024      # points a cloud
     rotate: str = "none"    # "none", "z" (about the up axis) or "so3" (uniform)
+    background: int = 0     # points a cloud scattered around the object (part "background")
 
     def __post_init__(self) -> None:
         for key, (low, high) in _INTEGER_BOUNDS.items():
             _options.check_integer(_OWNER, key, getattr(self, key), low, high)
+        _options.check_integer(_OWNER, "background", self.background, 0, self.points - 16)
         _options.check_choice(_OWNER, "rotate", self.rotate, ROTATIONS)
 
 
 def parse_options(query: dict[str, str]) -> ShapeWorldOptions:
     """Options from a spec query, e.g. {"n": "100", "points": "512", "rotate": "so3"}."""
-    check_option_keys(query, (*_INTEGER_BOUNDS, "rotate"), _OWNER)
+    check_option_keys(query, (*_INTEGER_BOUNDS, "background", "rotate"), _OWNER)
     fields = {key: (str(text).strip() if key == "rotate" else _options.integer(_OWNER, key, text))
               for key, text in query.items()}
     return ShapeWorldOptions(**fields)
@@ -174,7 +180,8 @@ CLASS_PARTS: dict[str, list[str]] = {  # each class's parts, in part_names order
     "table": ["top", "legs"], "lamp": ["base", "stem", "shade"],
     "airplane": ["fuselage", "wings", "tail"], "mushroom": ["stem", "cap"],
     "snowman": ["bottom", "middle", "head"]}
-PART_NAMES: list[str] = [f"{c}/{p}" for c in CLASS_NAMES for p in CLASS_PARTS[c]]
+BACKGROUND = "background"
+PART_NAMES: list[str] = [f"{c}/{p}" for c in CLASS_NAMES for p in CLASS_PARTS[c]] + [BACKGROUND]
 
 
 # ----------------------------------------------------------------- dataset
@@ -187,13 +194,25 @@ def _rotation(rng, how: str) -> np.ndarray:
 
 
 def _cloud(rng, label: int, options: ShapeWorldOptions):
-    """One cloud of class `label`, before normalisation: (points, normals, global parts, R)."""
-    name = CLASS_NAMES[label]
-    points, normals, parts = sample_patches(rng, _SHAPES[name](rng), options.points,
-                                            CLASS_PARTS[name])
-    order = rng.permutation(options.points)
+    """One normalised cloud of class `label`, before rotation: (points, normals, global parts, R)."""
+    name, count = CLASS_NAMES[label], options.points - options.background
+    points, normals, parts = sample_patches(rng, _SHAPES[name](rng), count, CLASS_PARTS[name])
+    order = rng.permutation(count)
     first_part = PART_NAMES.index(f"{name}/{CLASS_PARTS[name][0]}")
-    return points[order], normals[order], first_part + parts[order], _rotation(rng, options.rotate)
+    points, normals, parts = normalise_to_unit_sphere(points[order]), normals[order], first_part + parts[order]
+    rotation = _rotation(rng, options.rotate)
+    if options.background:  # drawn last: the shape's dimensions and pose are those drawn without it
+        points, normals, parts = _with_background(rng, points, normals, parts, options.background)
+    return points, normals, parts, rotation
+
+
+def _with_background(rng, points, normals, parts, count: int):
+    """`count` points uniform in the unit ball added, and every point shuffled again."""
+    direction = rng.standard_normal((count, 3))
+    scattered = direction / np.linalg.norm(direction, axis=1, keepdims=True) * rng.random((count, 1)) ** (1 / 3)
+    order = rng.permutation(len(points) + count)
+    return (np.concatenate([points, scattered])[order], np.concatenate([normals, np.zeros((count, 3))])[order],
+            np.concatenate([parts, np.full(count, PART_NAMES.index(BACKGROUND))])[order])
 
 
 def generate(options: ShapeWorldOptions, progress=None) -> PointDataset:
@@ -206,7 +225,7 @@ def generate(options: ShapeWorldOptions, progress=None) -> PointDataset:
             progress.step(i, n, "sampling shapes")
         rng = np.random.default_rng(np.random.SeedSequence(options.seed, spawn_key=(i,)))
         points[i], normals[i], parts[i], rotations[i] = _cloud(rng, i % len(CLASS_NAMES), options)
-    points = rotate(normalise_to_unit_sphere(points), rotations)
+    points = rotate(points, rotations)
     return PointDataset(
         points=points.astype(np.float32), labels=np.arange(n, dtype=np.int64) % len(CLASS_NAMES),
         class_names=list(CLASS_NAMES), normals=rotate(normals, rotations).astype(np.float32),

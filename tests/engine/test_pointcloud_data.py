@@ -141,11 +141,26 @@ def test_rotation_options_rotate_the_same_clouds():
     assert not np.allclose(spun.points, plain.points)
 
 
+def test_background_points_fill_the_unit_ball_around_the_normalised_object():
+    plain = load_data("demo:shapeworld?n=3&points=512")
+    mixed = load_data("demo:shapeworld?n=3&points=512&background=128")
+    background = mixed.part_labels == PART_NAMES.index("background")
+    assert mixed.points.shape == (3, 512, 3) and background.sum(axis=1).tolist() == [128] * 3
+    assert (plain.part_labels != PART_NAMES.index("background")).all()
+    radii = np.linalg.norm(mixed.points, axis=-1)
+    assert radii.max() <= 1.0 + 1e-5 and np.allclose(radii[~background].reshape(3, -1).max(1), 1.0, atol=1e-5)
+    inner = radii[background]  # uniform in the ball: P(r < 0.5) = 1/8
+    assert 0.04 < (inner < 0.5).mean() < 0.25 and np.all(mixed.normals[background] == 0)
+    # the shape and pose are those drawn without background: the same class, the same extent
+    assert np.allclose(mixed.points[~background].reshape(3, -1, 3).std(1), plain.points.std(1), atol=0.03)
+
+
 @pytest.mark.parametrize("query, message", [
     ("points=abc", "ShapeWorld option points='abc' is not an integer"),
     ("points=4", "ShapeWorld option points=4 must be an integer in [16, 100000]"),
     ("rotate=x", "ShapeWorld option rotate='x' is not one of none, z, so3"),
-    ("size=3", "unknown ShapeWorld option 'size'; valid options: n, seed, points, rotate"),
+    ("background=1020", "ShapeWorld option background=1020 must be an integer in [0, 1008]"),
+    ("size=3", "unknown ShapeWorld option 'size'; valid options: n, seed, points, background, rotate"),
 ])
 def test_shapeworld_bad_options(query, message):
     assert bad_input(f"demo:shapeworld?{query}") == message

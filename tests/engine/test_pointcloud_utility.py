@@ -16,7 +16,7 @@ from engine.methods.pointcloud_utility import METHOD
 from engine.methods.pointcloud_utility._entropy import point_sigma
 from engine.methods.pointcloud_utility.api import rotation_robustness
 from engine.methods.pointcloud_utility.config import PointUtilityConfig
-from engine.methods.pointcloud_utility.result import PointUtilityResult
+from engine.methods.pointcloud_utility.result import PointUtilityResult, concentration
 from engine.models import LoadedModel
 
 POINTS = 32
@@ -76,6 +76,18 @@ def test_entropy_of_a_linear_point_function_matches_its_closed_form():
     entropy = 3 * (0.5 * math.log(2 * math.pi * math.e) + torch.log(expected))
     assert torch.allclose(outcome.entropy[0, 0], entropy, atol=0.3)
     assert outcome.calibrated.all()
+
+
+def test_information_concentration_of_a_linear_point_function_is_its_closed_form():
+    """Background points weighted 0.5 and object points 2: σ_i ∝ 1/|a_i| (above), so the
+    background's entropy exceeds the object's by 3·log 4 nats (spec §5.3 item 2)."""
+    background = torch.arange(POINTS) % 4 == 0
+    a = torch.where(background, 0.5, 2.0)
+    config = quick(iterations=400, lr=0.05)
+    outcome = point_sigma(LinearPoints(a), cloud(0), "fc512", config.gpe(0), Progress())
+    entropy = outcome.entropy[0].numpy()
+    assert concentration(entropy, background[None].numpy()) == pytest.approx(3 * math.log(4), abs=0.3)
+    assert math.isnan(concentration(entropy, None)) and math.isnan(concentration(entropy, np.zeros((1, POINTS), bool)))
 
 
 @pytest.mark.slow
