@@ -30,11 +30,7 @@ test: demo
 	$(XVFB) $(BIN)/python -m pytest -q
 
 bench: demo
-	$(BIN)/python -m tests.bench.activations_overhead
-	$(BIN)/python -m tests.bench.information
-	$(BIN)/python -m tests.bench.explanatory_graph
-	$(BIN)/python -m tests.bench.consistency
-	$(XVFB) $(BIN)/python -m tests.bench.point_cloud
+	$(BIN)/python -m tests.bench
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
