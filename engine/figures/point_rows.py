@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.figures.point_colours import model_names, prefix
+from engine.methods.pointcloud_utility.result import background_mask, concentration
 
 
 def _mean_cost(costs: np.ndarray) -> float:
@@ -39,6 +40,10 @@ def cloud_rows(record, sample: int) -> tuple[list[str], list[list]]:
     """Header ["metric", model, (model2)] and one row per metric of cloud `sample`."""
     clouds = [lambda name, p=prefix(m): record.arrays[p + name][sample] for m in model_names(record)]
     rows = [[label, *(float(value(cloud)) for cloud in clouds)] for label, value in CLOUD_METRICS]
+    background = background_mask(record.arrays.get("part_labels"), record.meta.get("part_names") or [])
+    if background is not None and background[sample].any():  # information concentration (§5.3 item 2)
+        rows.append(["background − object entropy", *(concentration(cloud("entropy")[None], background[sample][None])
+                                                       for cloud in clouds)])
     return ["metric", *model_labels(record)], rows
 
 

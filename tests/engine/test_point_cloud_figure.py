@@ -16,7 +16,8 @@ from engine.figures.point_cloud import pixels, render, render_cloud, view_axes
 from engine.figures.point_colours import at_clamp, colour_choices, colouring
 from engine.figures.point_rows import cloud_rows, point_values
 from engine.results import save_result
-from point_testkit import MODEL, MODEL2, shapeworld_record, three_dot_record
+from engine.data import load_data
+from point_testkit import MODEL, MODEL2, shapeworld_record, three_dot_record, utility_record
 
 REPO = Path(__file__).resolve().parents[2]
 DOTS = np.array([[-0.8, 0, 0], [0.8, 0, 0], [0, 0.8, 0], [0, 0, 0.8], [0, 0, 0]], np.float64)
@@ -60,6 +61,15 @@ def test_colours_limits_and_clamp_of_a_hand_made_record():
     assert header == ["metric", MODEL, MODEL2] and dict((r[0], r[1:]) for r in rows)["neighbourhood inconsistency"] \
         == [1.0, 11.0]
     assert point_values(three_dot_record(), 0, 2)[1] == ("part", "unknown")
+
+
+def test_a_cloud_with_background_points_shows_its_information_concentration():
+    record = utility_record(load_data("demo:shapeworld?n=2&seed=4&points=256&background=64"))
+    background = record.arrays["part_labels"][1] == record.meta["part_names"].index("background")
+    entropy = record.arrays["entropy"][1]
+    rows = dict((r[0], r[1:]) for r in cloud_rows(record, 1)[1])
+    assert rows["background − object entropy"][0] == pytest.approx(entropy[background].mean() - entropy[~background].mean())
+    assert "background − object entropy" not in dict((r[0], r) for r in cloud_rows(shapeworld_record(1), 0)[1])
 
 
 def test_without_part_labels_or_model2_only_what_the_record_holds_is_offered():

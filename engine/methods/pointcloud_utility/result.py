@@ -83,6 +83,13 @@ def concentration(entropy: np.ndarray, background: np.ndarray | None) -> float:
     return float(np.mean(inside))
 
 
+def background_mask(part_labels: np.ndarray | None, part_names: list) -> np.ndarray | None:
+    """The points of the data's "background" part (same shape as part_labels), or None."""
+    if part_labels is None or BACKGROUND not in part_names:
+        return None
+    return part_labels == part_names.index(BACKGROUND)
+
+
 def compared(first: dict, second: dict) -> dict:
     """delta/NAME: the first model's advantage over the second, positive when it is better."""
     out = {}
@@ -115,10 +122,7 @@ class PointUtilityResult:
         return {k: v for k, v in out.items() if v == v}  # NaN (not measured) is left out: JSON has none
 
     def background(self) -> np.ndarray | None:
-        """(B, N) the points of the data's "background" part, or None when it has none."""
-        if self.part_labels is None or BACKGROUND not in self.part_names:
-            return None
-        return self.part_labels == self.part_names.index(BACKGROUND)
+        return background_mask(self.part_labels, self.part_names)
 
     def to_record(self, model: str, data: str, seed: int) -> ResultRecord:
         arrays = {"points": self.points, "labels": self.labels, **self.model.arrays("")}
