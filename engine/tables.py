@@ -167,10 +167,28 @@ def consistency_table(record: ResultRecord) -> tuple[list[str], list[list]]:
 def utility_table(record: ResultRecord) -> tuple[list[str], list[list]]:
     """The with/without table of spec §5.4: one row a metric, the first model, the second and
     delta (the first's advantage, positive when it is better); None where not measured."""
+    from engine.methods.pointcloud_utility.result import METRICS  # noqa: PLC0415
+
     metrics = record.metrics
-    names = sorted({k for k in metrics if "/" not in k})
     return (["metric", "model", "model2", "delta"],
-            [[n, metrics.get(n), metrics.get(f"{n}/model2"), metrics.get(f"delta/{n}")] for n in names])
+            [[n, metrics.get(n), metrics.get(f"{n}/model2"), metrics.get(f"delta/{n}")] for n in METRICS])
+
+
+def concepts_table(record: ResultRecord) -> tuple[list[str], list[list]]:
+    """One row per image (spec: concepts-bias-trees §3.2): its split, ŷ, the explained output, b, the
+    residual, the explained share and the contributions' entropy, then per concept α_i·y_i, α_i and
+    the prior w_i (standardised units)."""
+    from engine.methods.concepts.result import ConceptsResult  # noqa: PLC0415
+
+    result = ConceptsResult.from_record(record)
+    names = result.concept_names
+    header = (["sample", "split", "yhat", "explained", "bias", "residual", "explained_share", "entropy",
+               *(f"contribution/{n}" for n in names), *(f"alpha/{n}" for n in names), *(f"prior/{n}" for n in names)])
+    columns = (result.yhat, result.explained, result.residual, result.explained_share, result.entropy)
+    rows = [[name, "held_out" if result.held_out[i] else "train", *(float(c[i]) for c in columns[:2]), result.bias,
+             *(float(c[i]) for c in columns[2:]), *map(float, result.contribution[i]), *map(float, result.alpha[i]),
+             *map(float, result.prior[i])] for i, name in enumerate(result.sample_names)]
+    return header, rows
 
 
 def metrics_table(record: ResultRecord) -> tuple[list[str], list[list]]:
@@ -182,7 +200,7 @@ TABLES = {"activations": activations_table, "attribution": attribution_table,
           "graph-inference": inference_table, "part-localization": localization_table,
           "location-instability": instability_table, "part-interpretability": interpretability_table,
           "interpretable-training": training_table, "consistency": consistency_table,
-          "pointcloud-utility": utility_table}
+          "pointcloud-utility": utility_table, "concepts": concepts_table}
 
 
 def table(record: ResultRecord) -> tuple[list[str], list[list]]:

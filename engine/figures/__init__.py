@@ -9,8 +9,8 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from engine.errors import BadInput, choices
-from engine.figures import (activations, attribution, consistency, graph, information, parts, point_cloud,
-                             training)
+from engine.figures import (activations, attribution, concepts, consistency, graph, information, parts,
+                             point_cloud, training)
 from engine.results import ResultRecord
 
 RENDERERS = {"activations": activations.render, "attribution": attribution.render,
@@ -18,7 +18,7 @@ RENDERERS = {"activations": activations.render, "attribution": attribution.rende
              "graph-inference": graph.render_inference, "part-localization": graph.render_localization,
              "location-instability": parts.render_instability,
              "part-interpretability": parts.render_interpretability,
-             "consistency": consistency.render,
+             "consistency": consistency.render, "concepts": concepts.render,
              "interpretable-training": training.render, "pointcloud-utility": point_cloud.render}
 FIGURE_FORMATS = ("png", "svg", "pdf")
 

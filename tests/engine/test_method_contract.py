@@ -48,6 +48,7 @@ CASES = [
     ("pointcloud-utility", {"samples": "2", "rotations": "2", "iterations": "4", "draws": "2", "eval_draws": "2",
                             "judge_draws": "2", "eval_every": "2", "neighbours": "4", "attack_targets": "2",
                             "attack_steps": "3"}),
+    ("concepts", {"epochs": "2", "batch_size": "4", "width": "4"}),  # "car" by the tiny model's other 4 outputs
 ]
 # methods that read masked filters run on a tiny interpretable CNN (ICNN_FOLDER) instead,
 # point methods on a tiny untrained PointNet++ (POINT_FOLDER) and clouds of 64 points
@@ -213,16 +214,17 @@ PARTS_ON_TWO_TINY_IMAGES = 4  # only the car (images 0 and 5) appears twice in T
 # interpretable-training: κ, losses, silent bars, β histogram, table A and its colour bar; a row a filter of 2 layers
 # consistency: the image, A, B and orders 0-2 with the residual on one row, the bars and the curves; a row a direction
 # pointcloud-utility: the first cloud coloured by importance and its colour bar; a row a metric
+# concepts: the image, its waterfall, importance bars, ŷ against explained, w against α; a row an image
 FIGURE_GRID = {"activations": (4, 2), "baseline": (6, 5), "information": (4, 2), "explanatory-graph": (6, 5),
                "graph-inference": (2, 3), "part-localization": (2, 1), "location-instability": (1, 2),
                "part-interpretability": (1, 2), "interpretable-training": (1, 5),
-               "consistency": (1, 7), "pointcloud-utility": (1, 1)}
+               "consistency": (1, 7), "pointcloud-utility": (1, 1), "concepts": (1, 5)}
 FIGURE_EXTRA_AXES = {"information": 2, "explanatory-graph": 1, "part-localization": 1, "interpretable-training": 1,
                      "consistency": 2, "pointcloud-utility": 1}
 TABLE_ROWS = {"activations": 4, "baseline": 6, "information": 6, "explanatory-graph": 24,
               "graph-inference": 6, "part-localization": PARTS_ON_TWO_TINY_IMAGES, "location-instability": 4,
               "part-interpretability": 4, "interpretable-training": 8,
-              "consistency": 2, "pointcloud-utility": 8}
+              "consistency": 2, "pointcloud-utility": 9, "concepts": 6}
 
 
 @pytest.mark.parametrize("name, values", CASES, ids=NAMES)
