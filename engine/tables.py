@@ -195,12 +195,30 @@ def metrics_table(record: ResultRecord) -> tuple[list[str], list[list]]:
     return ["metric", "value"], [[k, v] for k, v in sorted(record.metrics.items())]
 
 
+def decision_tree_table(record: ResultRecord) -> tuple[list[str], list[list]]:
+    """One row per node of the tree (spec §4.4): where it hangs, its images, filters used, b_v."""
+    from engine.methods.decision_tree.result import DecisionTreeResult  # noqa: PLC0415
+
+    result = DecisionTreeResult.from_record(record)
+    tree, names = result.tree, result.leaf_names
+    depth = tree.depths()
+    header = ["node", "parent", "depth", "kind", "leaves", "filters", "bias", "image"]
+    rows = []
+    for node, parent in enumerate(tree.parent):
+        leaves = len(tree.leaves_under(node))
+        kind = "root" if parent < 0 else "leaf" if node < len(names) else "mode"
+        rows.append([node, int(parent), int(depth[node]), kind, leaves, int(tree.alpha[node].sum()),
+                     float(tree.bias[node]), names[node] if node < len(names) else ""])
+    return header, rows
+
+
 TABLES = {"activations": activations_table, "attribution": attribution_table,
           "information": information_table, "explanatory-graph": graph_table,
           "graph-inference": inference_table, "part-localization": localization_table,
           "location-instability": instability_table, "part-interpretability": interpretability_table,
           "interpretable-training": training_table, "consistency": consistency_table,
-          "pointcloud-utility": utility_table, "concepts": concepts_table}
+          "pointcloud-utility": utility_table, "concepts": concepts_table,
+          "decision-tree": decision_tree_table}
 
 
 def table(record: ResultRecord) -> tuple[list[str], list[list]]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from engine.errors import BadInput, choices
-from engine.figures import (activations, attribution, concepts, consistency, graph, information, parts,
+from engine.figures import (activations, attribution, concepts, consistency, decision_tree, graph, information, parts,
                              point_cloud, training)
 from engine.results import ResultRecord
 
@@ -19,7 +19,8 @@ RENDERERS = {"activations": activations.render, "attribution": attribution.rende
              "location-instability": parts.render_instability,
              "part-interpretability": parts.render_interpretability,
              "consistency": consistency.render, "concepts": concepts.render,
-             "interpretable-training": training.render, "pointcloud-utility": point_cloud.render}
+             "interpretable-training": training.render, "pointcloud-utility": point_cloud.render,
+             "decision-tree": decision_tree.render}
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
 

@@ -2,6 +2,7 @@
 from gui.panes.activation_maps import ActivationMapsPane
 from gui.panes.concept_bars import ConceptBarsPane
 from gui.panes.consistency import ConsistencyPane
+from gui.panes.decision_tree import DecisionTreePane
 from gui.panes.entropy_heatmaps import EntropyHeatmapsPane
 from gui.panes.figure_view import FigurePane
 from gui.panes.graph_browser import GraphBrowserPane
@@ -12,7 +13,8 @@ from gui.panes.training_dashboard import TrainingDashboardPane
 PANES = {"activation_maps": ActivationMapsPane, "entropy_heatmaps": EntropyHeatmapsPane,
          "graph_browser": GraphBrowserPane, "training_dashboard": TrainingDashboardPane,
          "part_metrics": PartMetricsPane, "consistency": ConsistencyPane,
-         "point_cloud": PointCloudPane, "concept_bars": ConceptBarsPane, "figure": FigurePane}
+         "point_cloud": PointCloudPane, "concept_bars": ConceptBarsPane, "decision_tree": DecisionTreePane,
+         "figure": FigurePane}
 
 
 def pane_for_kind(kind: str) -> str:

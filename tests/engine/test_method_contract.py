@@ -49,10 +49,11 @@ CASES = [
                             "judge_draws": "2", "eval_every": "2", "neighbours": "4", "attack_targets": "2",
                             "attack_steps": "3"}),
     ("concepts", {"epochs": "2", "batch_size": "4", "width": "4"}),  # "car" by the tiny model's other 4 outputs
+    ("decision-tree", {"batch_size": "4"}),
 ]
 # methods that read masked filters run on a tiny interpretable CNN (ICNN_FOLDER) instead,
 # point methods on a tiny untrained PointNet++ (POINT_FOLDER) and clouds of 64 points
-ICNN_METHODS = {"interpretable-training"}
+ICNN_METHODS = {"interpretable-training", "decision-tree"}
 ICNN_FOLDER: list[str] = []
 POINT_METHODS = {"pointcloud-utility"}
 POINT_FOLDER: list[str] = []
@@ -212,19 +213,21 @@ PARTS_ON_TWO_TINY_IMAGES = 4  # only the car (images 0 and 5) appears twice in T
 # graph-inference: 6 images on 2 rows; part-localization: the bars and the car's one test image (2 × 1 grid)
 # location-instability, part-interpretability: one layer, bars and heat map; a row a filter (4)
 # interpretable-training: κ, losses, silent bars, β histogram, table A and its colour bar; a row a filter of 2 layers
+# decision-tree: the tree, the waterfall, the metrics per depth; a row a node: the car's one training
+# image (a leaf) and the root
 # consistency: the image, A, B and orders 0-2 with the residual on one row, the bars and the curves; a row a direction
 # pointcloud-utility: the first cloud coloured by importance and its colour bar; a row a metric
 # concepts: the image, its waterfall, importance bars, ŷ against explained, w against α; a row an image
 FIGURE_GRID = {"activations": (4, 2), "baseline": (6, 5), "information": (4, 2), "explanatory-graph": (6, 5),
                "graph-inference": (2, 3), "part-localization": (2, 1), "location-instability": (1, 2),
                "part-interpretability": (1, 2), "interpretable-training": (1, 5),
-               "consistency": (1, 7), "pointcloud-utility": (1, 1), "concepts": (1, 5)}
+               "consistency": (1, 7), "pointcloud-utility": (1, 1), "concepts": (1, 5), "decision-tree": (1, 3)}
 FIGURE_EXTRA_AXES = {"information": 2, "explanatory-graph": 1, "part-localization": 1, "interpretable-training": 1,
                      "consistency": 2, "pointcloud-utility": 1}
 TABLE_ROWS = {"activations": 4, "baseline": 6, "information": 6, "explanatory-graph": 24,
               "graph-inference": 6, "part-localization": PARTS_ON_TWO_TINY_IMAGES, "location-instability": 4,
               "part-interpretability": 4, "interpretable-training": 8,
-              "consistency": 2, "pointcloud-utility": 9, "concepts": 6}
+              "consistency": 2, "pointcloud-utility": 9, "concepts": 6, "decision-tree": 2}
 
 
 @pytest.mark.parametrize("name, values", CASES, ids=NAMES)

@@ -1,0 +1,58 @@
+"""The decision-tree pane (spec: concepts-bias-trees §4.4): the demo ICNN's tree of decision modes
+for cars, the highlighted path of a held-out image, the waterfall of a clicked node, export."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from engine.analysis import AnalysisRequest
+from engine.methods.decision_tree.result import DecisionTreeResult
+from gui.panes.decision_tree import PATH_BRUSH
+from gui_testkit import wait_job
+
+REQUEST = AnalysisRequest("decision-tree", "demo:partworld-icnn", "demo:partworld?n=60&seed=4")
+SHOT = "/tmp/decision_tree_pane.png"
+
+
+def highlighted(pane) -> set[int]:
+    return {node for node, item in pane.items.items() if item.background(0) == PATH_BRUSH}
+
+
+def test_path_waterfall_click_and_export_of_the_demo_tree(qtbot, window, tmp_path):
+    job_id = window.run(REQUEST)
+    wait_job(qtbot, window, job_id, timeout_ms=120000)
+    assert window.document.jobs[job_id].status == "done", window.document.jobs[job_id].reason
+    pane = window.panes["decision_tree"]
+    assert window.current_pane() is pane and pane.record.kind == "decision-tree"
+    result = DecisionTreeResult.from_record(pane.record)
+    tree = result.tree
+
+    assert pane.tree_widget.topLevelItemCount() == 1 and pane.tree_widget.topLevelItem(0).text(0) == "root"
+    assert len(pane.items) == len(tree.parent)
+    assert highlighted(pane) == {tree.root, *result.paths[0].tolist()}   # image 0's way down
+    node = int(result.paths[0, 0])
+    assert pane.selected_node() == node and pane.tree_widget.currentItem() is pane.items[node]
+    heights, bottoms = pane.bar_item.opts["height"], pane.bar_item.opts["y0"]
+    np.testing.assert_allclose(heights, [tree.bias[node], *result.contributions(node, 0)])
+    np.testing.assert_allclose(bottoms[-1] + heights[-1], tree.hypothesis(node, result.held.x[0]))
+    assert f"fidelity {pane.record.metrics['fidelity']:.3f}" in pane.summary.text()
+    qtbot.waitUntil(lambda: pane.isVisible())
+    assert pane.grab().save(SHOT, "PNG")
+
+    pane.sample_spin.setValue(3)                                  # another held-out image
+    assert highlighted(pane) == {tree.root, *result.paths[3].tolist()}
+    leaf = next(n for n in range(len(result.leaf_names)) if n not in result.paths[3])
+    item = pane.items[leaf]
+    pane.tree_widget.scrollToItem(item)
+    qtbot.mouseClick(pane.tree_widget.viewport(), Qt.LeftButton,
+                     pos=pane.tree_widget.visualItemRect(item).center())
+    assert pane.state.node == leaf and pane.selected_node() == leaf
+    np.testing.assert_allclose(pane.bar_item.opts["height"][1:], result.contributions(leaf, 3))
+    assert item.font(0).bold() and item.text(0) == result.leaf_names[leaf]
+
+    assert pane.figure_options() == {"sample": 3, "depth": 1, "node": leaf}
+    assert pane.figure().axes[1].get_title().startswith(f"node {leaf}:")
+    assert window.export("png", str(tmp_path / "tree.png"), 80)
+    assert window.export("csv", str(tmp_path / "tree.csv"), 80)
+    lines = (tmp_path / "tree.csv").read_text().splitlines()
+    assert lines[0] == "node,parent,depth,kind,leaves,filters,bias,image" and len(lines) == len(tree.parent) + 1
