@@ -1,6 +1,8 @@
 """The engine thread seen from the window: progress, cancel, failure, stale results, stalls."""
 from __future__ import annotations
 
+import gc
+
 import time
 
 from PySide6.QtCore import QElapsedTimer, QTimer, Qt
@@ -72,6 +74,9 @@ def test_superseded_result_is_dropped(qtbot, window):
 
 
 def test_event_loop_never_stalls_over_100ms_during_a_long_job(qtbot, window):
+    # the suite's earlier tests leave a large heap: a full collection of their garbage, due at any
+    # moment, takes >100 ms of the UI thread and is not this job's doing (measured: 131 ms, first tick)
+    gc.collect()
     gaps, clock = [], QElapsedTimer()
     clock.start()
     last = [clock.elapsed()]
