@@ -9,8 +9,8 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from engine.errors import BadInput, choices
-from engine.figures import (activations, attribution, consistency, graph, information, parts, point_cloud,
-                             training)
+from engine.figures import (activations, attribution, consistency, dataset_bias, graph, information, parts,
+                             point_cloud, training)
 from engine.results import ResultRecord
 
 RENDERERS = {"activations": activations.render, "attribution": attribution.render,
@@ -19,7 +19,8 @@ RENDERERS = {"activations": activations.render, "attribution": attribution.rende
              "location-instability": parts.render_instability,
              "part-interpretability": parts.render_interpretability,
              "consistency": consistency.render,
-             "interpretable-training": training.render, "pointcloud-utility": point_cloud.render}
+             "interpretable-training": training.render, "pointcloud-utility": point_cloud.render,
+             "dataset-bias": dataset_bias.render}
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
 

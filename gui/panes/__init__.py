@@ -1,6 +1,7 @@
 """One module a view; the registry says which pane shows which result kind."""
 from gui.panes.activation_maps import ActivationMapsPane
 from gui.panes.consistency import ConsistencyPane
+from gui.panes.dataset_bias import DatasetBiasPane
 from gui.panes.entropy_heatmaps import EntropyHeatmapsPane
 from gui.panes.figure_view import FigurePane
 from gui.panes.graph_browser import GraphBrowserPane
@@ -11,7 +12,7 @@ from gui.panes.training_dashboard import TrainingDashboardPane
 PANES = {"activation_maps": ActivationMapsPane, "entropy_heatmaps": EntropyHeatmapsPane,
          "graph_browser": GraphBrowserPane, "training_dashboard": TrainingDashboardPane,
          "part_metrics": PartMetricsPane, "consistency": ConsistencyPane,
-         "point_cloud": PointCloudPane, "figure": FigurePane}
+         "point_cloud": PointCloudPane, "dataset_bias": DatasetBiasPane, "figure": FigurePane}
 
 
 def pane_for_kind(kind: str) -> str:

@@ -20,7 +20,8 @@ from engine.layers import pick_layers
 from engine.methods import METHODS, MethodInputs, method_for_kind
 from engine.results import load_result, save_result
 from engine.models import load_model
-from engine_testkit import TINY_DATA, assert_same_arrays, hooks_left, write_icnn_dir
+from engine_testkit import (TINY_DATA, TINY_FACES, assert_same_arrays, hooks_left, write_attributes_dir,
+                            write_icnn_dir)
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Input Tensor 0 did not already require gradients:UserWarning",
@@ -44,10 +45,14 @@ CASES = [
     ("part-interpretability", {"batch_size": "4"}),
     ("interpretable-training", {"batch_size": "4"}),
     ("consistency", {"epochs": "2", "batch_size": "4", "maps_images": "2"}),  # the tiny model against itself
+    ("dataset-bias", {"masking_images": "6", "evidence_images": "2", "batch_size": "4"}),
 ]
 # methods that read masked filters run on a tiny interpretable CNN (ICNN_FOLDER) instead
 ICNN_METHODS = {"interpretable-training"}
 ICNN_FOLDER: list[str] = []
+# methods that read attribute logits run on a tiny attribute CNN (ATTRIBUTES_FOLDER) over faces
+ATTRIBUTE_METHODS = {"dataset-bias"}
+ATTRIBUTES_FOLDER: list[str] = []
 NAMES = [name for name, _ in CASES]
 
 
@@ -57,7 +62,7 @@ def test_the_table_covers_every_registered_method():
 
 def inputs_for(model, name: str, layers=None, seed=0) -> MethodInputs:
     """A method that needs a second model compares the tiny model with itself."""
-    data = load_data(TINY_DATA)
+    data = load_data(data_for(name))
     return MethodInputs(model, data, pick_layers(model.module, layers), seed,
                         model if METHODS[name].needs_model2 else None)
 
@@ -75,8 +80,19 @@ def tiny_icnn(tmp_path_factory):
     ICNN_FOLDER.append(str(write_icnn_dir(tmp_path_factory.mktemp("tiny-icnn"))))
 
 
+@pytest.fixture(scope="module", autouse=True)
+def tiny_attributes(tmp_path_factory):
+    ATTRIBUTES_FOLDER.append(str(write_attributes_dir(tmp_path_factory.mktemp("tiny-attributes"))))
+
+
 def spec_for(name: str, model_spec: str) -> str:
+    if name in ATTRIBUTE_METHODS:
+        return f"dir:{ATTRIBUTES_FOLDER[-1]}"
     return f"dir:{ICNN_FOLDER[-1]}" if name in ICNN_METHODS else model_spec
+
+
+def data_for(name: str) -> str:
+    return TINY_FACES if name in ATTRIBUTE_METHODS else TINY_DATA
 
 
 @pytest.fixture
@@ -136,7 +152,7 @@ def test_no_hooks_are_left_after_a_failure(name, values, tiny_model):
 
 def run_request(name, values, model_spec, seed=0, cache=None):
     spec = spec_for(name, model_spec)
-    request = AnalysisRequest(name, spec, TINY_DATA, settings=resolved(values), seed=seed, device="cpu",
+    request = AnalysisRequest(name, spec, data_for(name), settings=resolved(values), seed=seed, device="cpu",
                               model2=spec if METHODS[name].needs_model2 else "")
     return execute(request, Progress(), cache)
 
@@ -186,16 +202,18 @@ PARTS_ON_TWO_TINY_IMAGES = 4  # only the car (images 0 and 5) appears twice in T
 # location-instability, part-interpretability: one layer, bars and heat map; a row a filter (4)
 # interpretable-training: κ, losses, silent bars, β histogram, table A and its colour bar; a row a filter of 2 layers
 # consistency: the image, A, B and orders 0-2 with the residual on one row, the bars and the curves; a row a direction
+# dataset-bias: 3 matrices (and an empty cell) with their colour bar, then the ranking, the masking table and
+# ρ_a, ρ_b; a row a pair of the 7 face attributes (21)
 FIGURE_GRID = {"activations": (4, 2), "baseline": (6, 5), "information": (4, 2), "explanatory-graph": (6, 5),
                "graph-inference": (2, 3), "part-localization": (2, 1), "location-instability": (1, 2),
                "part-interpretability": (1, 2), "interpretable-training": (1, 5),
-               "consistency": (1, 7)}
+               "consistency": (1, 7), "dataset-bias": (2, 4)}
 FIGURE_EXTRA_AXES = {"information": 2, "explanatory-graph": 1, "part-localization": 1, "interpretable-training": 1,
-                     "consistency": 2}
+                     "consistency": 2, "dataset-bias": 1}
 TABLE_ROWS = {"activations": 4, "baseline": 6, "information": 6, "explanatory-graph": 24,
               "graph-inference": 6, "part-localization": PARTS_ON_TWO_TINY_IMAGES, "location-instability": 4,
               "part-interpretability": 4, "interpretable-training": 8,
-              "consistency": 2}
+              "consistency": 2, "dataset-bias": 21}
 
 
 @pytest.mark.parametrize("name, values", CASES, ids=NAMES)
