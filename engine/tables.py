@@ -191,6 +191,15 @@ def concepts_table(record: ResultRecord) -> tuple[list[str], list[list]]:
     return header, rows
 
 
+def bias_table(record: ResultRecord) -> tuple[list[str], list[list]]:
+    """One row a pair of attributes, the most suspicious first (spec concepts-bias-trees §5.2 step 3):
+    its rank, the mined r_ab, the ground truth R*_ab, the score |r − κR*| and E[cos(ρ_a, ρ_b)]."""
+    names, cosine = record.meta["attributes"], record.arrays["cosine"]
+    rows = [[rank + 1, r["a"], r["b"], r["mined"], r["truth"], r["score"],
+             float(cosine[names.index(r["a"]), names.index(r["b"])])] for rank, r in enumerate(record.meta["relations"])]
+    return ["rank", "attribute_a", "attribute_b", "mined", "truth", "score", "cosine"], rows
+
+
 def metrics_table(record: ResultRecord) -> tuple[list[str], list[list]]:
     return ["metric", "value"], [[k, v] for k, v in sorted(record.metrics.items())]
 
@@ -218,7 +227,7 @@ TABLES = {"activations": activations_table, "attribution": attribution_table,
           "location-instability": instability_table, "part-interpretability": interpretability_table,
           "interpretable-training": training_table, "consistency": consistency_table,
           "pointcloud-utility": utility_table, "concepts": concepts_table,
-          "decision-tree": decision_tree_table}
+          "decision-tree": decision_tree_table, "dataset-bias": bias_table}
 
 
 def table(record: ResultRecord) -> tuple[list[str], list[list]]:

@@ -95,6 +95,11 @@ FACE_ATTRIBUTES: list[str] = ["lipstick", "rosy_cheeks", "glasses", "hat", "smil
                               "big_eyes", "eyebrows"]
 _FACE_PARTS = ["face", "eye_left", "eye_right", "nose", "mouth", "cheek_left",
                "cheek_right", "glasses", "hat"]
+# Where each face attribute is drawn (parts of _FACE_PARTS): the region the dataset-bias
+# masking check pastes or masks (spec concepts-bias-trees §5.1 table); eyebrows are no part.
+FACE_ATTRIBUTE_PARTS: dict[str, tuple[str, ...]] = {
+    "lipstick": ("mouth",), "rosy_cheeks": ("cheek_left", "cheek_right"), "glasses": ("glasses",),
+    "hat": ("hat",), "smile": ("mouth",), "big_eyes": ("eye_left", "eye_right"), "eyebrows": ()}
 
 _OPTION_KEYS = ("n", "seed", "size", "family", "cooccur", "clutter")
 _FAMILIES = ("objects", "faces")

@@ -9,7 +9,8 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from engine.errors import BadInput, choices
-from engine.figures import (activations, attribution, concepts, consistency, decision_tree, graph, information, parts,
+from engine.figures import (activations, attribution, concepts, consistency, dataset_bias, decision_tree, graph,
+                            information, parts,
                              point_cloud, training)
 from engine.results import ResultRecord
 
@@ -20,7 +21,8 @@ RENDERERS = {"activations": activations.render, "attribution": attribution.rende
              "part-interpretability": parts.render_interpretability,
              "consistency": consistency.render, "concepts": concepts.render,
              "interpretable-training": training.render, "pointcloud-utility": point_cloud.render,
-             "decision-tree": decision_tree.render}
+             "decision-tree": decision_tree.render,
+             "dataset-bias": dataset_bias.render}
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
 

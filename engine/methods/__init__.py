@@ -13,6 +13,7 @@ from engine.methods.baseline import METHOD as BASELINE
 from engine.methods.concepts import METHOD as CONCEPTS
 from engine.methods.consistency import METHOD as CONSISTENCY
 from engine.methods.decision_tree import METHOD as DECISION_TREE
+from engine.methods.dataset_bias import METHOD as DATASET_BIAS
 from engine.methods.explanatory_graph import METHOD as EXPLANATORY_GRAPH
 from engine.methods.graph_inference import METHOD as GRAPH_INFERENCE
 from engine.methods.information import METHOD as INFORMATION
@@ -26,7 +27,8 @@ from engine.methods.base import Method, MethodInputs  # noqa: F401 (re-exported)
 METHODS: dict[str, Method] = {m.name: m for m in (ACTIVATIONS, BASELINE, INFORMATION, EXPLANATORY_GRAPH,
                                                    GRAPH_INFERENCE, PART_LOCALIZATION, LOCATION_INSTABILITY,
                                                    PART_INTERPRETABILITY, INTERPRETABLE_TRAINING, CONSISTENCY,
-                                                   POINTCLOUD_UTILITY, CONCEPTS, DECISION_TREE)}
+                                                   POINTCLOUD_UTILITY, CONCEPTS, DECISION_TREE,
+                                                   DATASET_BIAS)}
 
 
 def get_method(name: str) -> Method:

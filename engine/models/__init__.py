@@ -22,14 +22,17 @@ from engine.models.weights import fit_state_dict, read_state_dict
 from engine.specs import parse_spec
 
 MODEL_KINDS = ("demo", "dir", "torchvision", "torchscript", "hf")
-ARCHITECTURES = {partworld_cnn.ARCH: partworld_cnn.build, **interpretable_archs.ARCHITECTURES,
+ARCHITECTURES = {partworld_cnn.ARCH: partworld_cnn.build, partworld_cnn.ATTRIBUTES_ARCH: partworld_cnn.build,
+                 **interpretable_archs.ARCHITECTURES,
                  **text_models.ARCHITECTURES, **pointnets.ARCHITECTURES}
 TEXT_ARCHITECTURES = tuple(text_models.ARCHITECTURES)
 POINT_ARCHITECTURES = tuple(pointnets.ARCHITECTURES)
+MULTI_LABEL_ARCHITECTURES = (partworld_cnn.ATTRIBUTES_ARCH,)  # one logit an attribute, not a softmax
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 DEMO_MODELS = {name: RESOURCES / "demo" / name
                for name in ("partworld-cnn", "partworld-cnn-seed2", "text-cnn", "text-lstm", "text-transformer",
-                             *interpretable_archs.PARTWORLD_ARCHS, *POINT_ARCHITECTURES)}
+                             *interpretable_archs.PARTWORLD_ARCHS, *POINT_ARCHITECTURES,
+                             "partworld-attributes", "partworld-attributes-biased")}
 IMAGENET_NORM = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 
 
@@ -85,7 +88,7 @@ def input_kind_of(arch: str) -> str:
 
 def build_arch(arch: str, **kwargs) -> nn.Module:
     if arch not in ARCHITECTURES:
-        raise BadInput(f"unknown architecture {arch!r}; valid: {choices(ARCHITECTURES)}")
+        raise BadInput(f"unknown architecture {arch!r}; valid: {choices(ARCHITECTURES, 40)}")
     return ARCHITECTURES[arch](**kwargs)
 
 
@@ -101,7 +104,7 @@ def load_model(spec: str, weights: str | None = None, trust_pickle: bool = False
 
 def _load_demo(name: str, spec: str, **_) -> LoadedModel:
     if name not in DEMO_MODELS:
-        raise BadInput(f"unknown demo model {name!r}; valid: {choices(DEMO_MODELS)}")
+        raise BadInput(f"unknown demo model {name!r}; valid: {choices(DEMO_MODELS, 40)}")
     folder = DEMO_MODELS[name]
     if not (folder / model_dir.WEIGHTS).is_file():
         raise BadInput(f"demo model {name} is not built yet; run `deepscope demo`")

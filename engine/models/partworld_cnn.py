@@ -9,6 +9,9 @@ from __future__ import annotations
 from torch import nn
 
 ARCH = "partworld-cnn"
+# the same network with one logit per binary attribute, trained with binary cross-entropy on
+# the faces family's attributes (issue 8; spec concepts-bias-trees §5.2 "multi-attribute CNN")
+ATTRIBUTES_ARCH = "partworld-attributes"
 DEFAULT_WIDTHS = (16, 32, 64, 64, 64)
 
 

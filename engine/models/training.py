@@ -3,7 +3,9 @@
 The demo weights in resources/ come from exactly this code; `model.json` records the
 command, the settings, the held-out accuracy and the time it took. Image architectures
 train on images; text architectures on sentences, with a word vocabulary built from the
-training texts and saved in model.json beside the weights.
+training texts and saved in model.json beside the weights. A multi-label architecture
+(`MULTI_LABEL_ARCHITECTURES`) trains one logit per attribute with binary cross-entropy on
+the data's `attributes`; its output names are the attribute names.
 """
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ import torch.nn.functional as F
 from engine.data import load_data
 from engine.errors import BadInput
 from engine.jobs import Progress
-from engine.models import RESOURCES, POINT_ARCHITECTURES, build_arch, input_kind_of, interpretable_training
+from engine.models import (MULTI_LABEL_ARCHITECTURES, POINT_ARCHITECTURES, RESOURCES, build_arch, input_kind_of,
+                           interpretable_training)
 from engine.models.interpretable import NORMALISERS
 from engine.models.interpretable_archs import ARCHS as INTERPRETABLE_ARCHS
 from engine.models.interpretable_loss import MU_MODES
@@ -32,7 +35,8 @@ from engine.settings import setting, to_dict
 PROJECT_ROOT = RESOURCES.parent
 # held-out data when `val_data` is left empty: the training generator with another seed
 DEFAULT_VAL_DATA = {"image": "demo:partworld?n=500&seed=1", "text": "demo:keywordtext?n=500&seed=1",
-                    "points": "demo:shapeworld?n=550&seed=1"}  # points: at the training N
+                    "points": "demo:shapeworld?n=550&seed=1",  # points: at the training N
+                    "attributes": "demo:partworld?family=faces&n=500&seed=1"}
 
 
 @dataclass(frozen=True)
@@ -99,24 +103,24 @@ def _train(arch: str, data_spec: str, out_dir: str, config: TrainConfig, progres
     kind = input_kind_of(arch)
     interpretable_training.check_settings(arch, config)
     point_recipe.check_settings(arch, config)
-    train_set = _load_labelled(data_spec, kind, progress.child(0.0, 0.1))
+    train_set = _load_labelled(data_spec, kind, progress.child(0.0, 0.1), arch)
     tokenizer = WordTokenizer.from_texts(train_set.texts) if kind == "text" else None
     plan = _plan(arch, train_set, tokenizer, config, progress)
     augment = _augmentation(kind, config)
     inputs = model_inputs(plan.dataset, tokenizer)
-    history = _fit(plan.model, inputs, plan.dataset.labels, config, progress.child(0.1, 0.95),
+    history = _fit(plan.model, inputs, targets_of(arch, plan.dataset), config, progress.child(0.1, 0.95),
                    augment, plan.rows, plan.extra_loss)
     if kind == "points":
         point_recipe.recalibrate_batchnorm(plan.model, inputs[0], config.batch_size, progress.child(0.95, 0.96))
-    used = config if config.val_data else replace(config, val_data=default_val_data(kind, train_set))
-    val_set = _load_labelled(used.val_data, kind, progress.child(0.95, 0.97))
+    used = config if config.val_data else replace(config, val_data=default_val_data(arch, train_set))
+    val_set = _load_labelled(used.val_data, kind, progress.child(0.95, 0.97), arch)
     val_rows = None
     if arch in INTERPRETABLE_ARCHS and config.category:  # held out as trained: the same recipe
         val_set, val_rows = interpretable_training.single_category(
             val_set, interpretable_training.category_index(config.category, val_set.class_names),
             config.positive_share)
-    accuracy = accuracy_of(plan.model, model_inputs(val_set, tokenizer), val_set.labels, rows=val_rows)
-    description = {"arch": arch, "arch_args": plan.arch_args, "class_names": plan.dataset.class_names,
+    accuracy = accuracy_of(plan.model, model_inputs(val_set, tokenizer), targets_of(arch, val_set), rows=val_rows)
+    description = {"arch": arch, "arch_args": plan.arch_args, "class_names": output_names(arch, plan.dataset),
                    **_input_description(train_set, tokenizer)}
     description["training"] = {
         "data": data_spec, "config": to_dict(used), "val_accuracy": accuracy,
@@ -135,16 +139,17 @@ def _plan(arch: str, train_set, tokenizer: WordTokenizer | None, config: TrainCo
     if arch in INTERPRETABLE_ARCHS:
         return interpretable_training.prepare(arch, train_set, config, progress)
     arch_args = (point_recipe.arch_args(arch, train_set, config) if arch in POINT_ARCHITECTURES
-                 else {"num_classes": len(train_set.class_names)})
+                 else {"num_classes": len(output_names(arch, train_set))})
     if tokenizer is not None:
         arch_args["vocab_size"] = len(tokenizer.vocab)
     return interpretable_training.Plan(build_arch(arch, **arch_args), arch_args, train_set,
                                        np.arange(len(train_set)), None)
 
 
-def default_val_data(kind: str, train_set) -> str:
+def default_val_data(arch: str, train_set) -> str:
     """The architecture's own demo data with another seed; clouds of the training point count."""
-    spec = DEFAULT_VAL_DATA[kind]
+    kind = input_kind_of(arch)
+    spec = DEFAULT_VAL_DATA["attributes" if arch in MULTI_LABEL_ARCHITECTURES else kind]
     return f"{spec}&points={train_set.num_points}" if kind == "points" else spec
 
 
@@ -155,14 +160,31 @@ def _augmentation(kind: str, config: TrainConfig):
     return point_recipe.augmentation(config) if kind == "points" else None
 
 
-def _load_labelled(spec: str, kind: str, progress: Progress):
-    """A dataset of the kind the architecture reads, every sample labelled (training or held out)."""
+def _load_labelled(spec: str, kind: str, progress: Progress, arch: str = ""):
+    """A dataset of the kind the architecture reads, every sample labelled (training or held out);
+    a multi-label architecture needs the data's attributes."""
     dataset = load_data(spec, progress=progress)
     if dataset.kind != kind:
         raise BadInput(f"data {spec} is {dataset.kind} data; this architecture reads {kind} data")
+    if arch in MULTI_LABEL_ARCHITECTURES and getattr(dataset, "attributes", None) is None:
+        raise BadInput(f"data {spec} has no attributes; {arch} trains on them "
+                       f"(e.g. demo:partworld?family=faces)")
     if (dataset.labels < 0).any():
         raise BadInput(f"data {spec} has unlabelled samples; training and its evaluation need labels")
     return dataset
+
+
+def targets_of(arch: str, dataset) -> np.ndarray:
+    """What the loss compares the logits with: class indices (N,), or for a multi-label
+    architecture the attributes as float 0/1 (N, A)."""
+    if arch in MULTI_LABEL_ARCHITECTURES:
+        return dataset.attributes.astype(np.float32)
+    return dataset.labels
+
+
+def output_names(arch: str, dataset) -> list[str]:
+    """One name per logit: the class names, or a multi-label architecture's attribute names."""
+    return list(dataset.attribute_names) if arch in MULTI_LABEL_ARCHITECTURES else dataset.class_names
 
 
 def model_inputs(dataset, tokenizer: WordTokenizer | None) -> tuple[torch.Tensor, ...]:
@@ -230,7 +252,9 @@ def _fit(model, inputs: tuple[torch.Tensor, ...], labels: np.ndarray, config: Tr
 def _batch_loss(model, batch_inputs: list[torch.Tensor], labels: torch.Tensor, epoch: int,
                 extra_loss=None) -> tuple[torch.Tensor, torch.Tensor]:
     """(classification loss, extra loss) of one training forward (spec §2.4 total loss)."""
-    loss = F.cross_entropy(model(*batch_inputs), labels)
+    logits = model(*batch_inputs)
+    loss = (F.binary_cross_entropy_with_logits(logits, labels) if labels.is_floating_point()
+            else F.cross_entropy(logits, labels))
     extra = extra_loss(model, labels, epoch) if extra_loss else loss.new_zeros(())
     return loss, extra
 
@@ -250,13 +274,15 @@ def _epoch_row(model, epoch: int, losses: np.ndarray) -> dict:
 def accuracy_of(model, inputs: tuple[torch.Tensor, ...], labels: np.ndarray, batch_size: int = 128,
                 rows: np.ndarray | None = None) -> float:
     """Fraction of rows whose arg-max logit is the label (`inputs` as `model_inputs` gives);
-    `rows` (repeats allowed) weighs the samples as an epoch of them would."""
+    `rows` (repeats allowed) weighs the samples as an epoch of them would. Multi-label targets
+    (N, A): the mean per-attribute accuracy, an attribute predicted present when its logit > 0."""
     model.eval()
-    right = np.zeros(len(labels), bool)
+    right = np.zeros(labels.shape, bool)
     with torch.no_grad():
         for start in range(0, len(labels), batch_size):
             logits = model(*(x[start:start + batch_size] for x in inputs))
-            right[start:start + batch_size] = logits.argmax(1).numpy() == labels[start:start + batch_size]
+            guess = (logits > 0).numpy() if labels.ndim == 2 else logits.argmax(1).numpy()
+            right[start:start + batch_size] = guess == labels[start:start + batch_size]
     return float(right.mean() if rows is None else right[rows].mean())
 
 

@@ -3,6 +3,7 @@ from gui.panes.activation_maps import ActivationMapsPane
 from gui.panes.concept_bars import ConceptBarsPane
 from gui.panes.consistency import ConsistencyPane
 from gui.panes.decision_tree import DecisionTreePane
+from gui.panes.dataset_bias import DatasetBiasPane
 from gui.panes.entropy_heatmaps import EntropyHeatmapsPane
 from gui.panes.figure_view import FigurePane
 from gui.panes.graph_browser import GraphBrowserPane
@@ -14,6 +15,7 @@ PANES = {"activation_maps": ActivationMapsPane, "entropy_heatmaps": EntropyHeatm
          "graph_browser": GraphBrowserPane, "training_dashboard": TrainingDashboardPane,
          "part_metrics": PartMetricsPane, "consistency": ConsistencyPane,
          "point_cloud": PointCloudPane, "concept_bars": ConceptBarsPane, "decision_tree": DecisionTreePane,
+         "dataset_bias": DatasetBiasPane,
          "figure": FigurePane}
 
 

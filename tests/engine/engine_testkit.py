@@ -11,6 +11,7 @@ from engine.models.partworld_cnn import PartWorldCNN
 TINY_WIDTHS = (4, 4, 4, 4, 4)
 TINY_DATA = "demo:partworld?n=6&seed=3&size=32"
 TINY_POINTS = "demo:shapeworld?n=2&seed=3&points=64"
+TINY_FACES = "demo:partworld?family=faces&n=6&seed=3&size=32"  # for the attribute model
 CLASS_NAMES = ["car", "house", "animal", "flower", "robot"]
 
 
@@ -55,6 +56,18 @@ def write_point_model_dir(folder, arch: str = "pointnet2-ssg", num_points: int =
     args = {"num_classes": len(SHAPES), "num_points": num_points}
     module = build_arch(arch, **args).eval()
     return save_model_dir(module, {"arch": arch, "arch_args": args, "class_names": list(SHAPES)}, folder)
+
+
+def write_attributes_dir(folder, widths=TINY_WIDTHS):
+    """A `dir:` folder of an untrained tiny partworld-attributes CNN: one logit a face attribute."""
+    from engine.data.partworld import FACE_ATTRIBUTES  # noqa: PLC0415
+
+    torch.manual_seed(0)
+    module = PartWorldCNN(num_classes=len(FACE_ATTRIBUTES), widths=widths).eval()
+    description = tiny_description(widths)
+    description.update(arch="partworld-attributes", class_names=list(FACE_ATTRIBUTES),
+                       arch_args={**description["arch_args"], "num_classes": len(FACE_ATTRIBUTES)})
+    return save_model_dir(module, description, folder)
 
 
 def images_dataset(images: np.ndarray, labels=None) -> ImageDataset:

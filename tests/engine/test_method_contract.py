@@ -20,8 +20,8 @@ from engine.layers import pick_layers
 from engine.methods import METHODS, MethodInputs, method_for_kind
 from engine.results import load_result, save_result
 from engine.models import load_model
-from engine_testkit import (TINY_DATA, TINY_POINTS, assert_same_arrays, hooks_left, write_icnn_dir,
-                            write_point_model_dir)
+from engine_testkit import (TINY_DATA, TINY_FACES, TINY_POINTS, assert_same_arrays, hooks_left,
+                            write_attributes_dir, write_icnn_dir, write_point_model_dir)
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Input Tensor 0 did not already require gradients:UserWarning",
@@ -50,13 +50,17 @@ CASES = [
                             "attack_steps": "3"}),
     ("concepts", {"epochs": "2", "batch_size": "4", "width": "4"}),  # "car" by the tiny model's other 4 outputs
     ("decision-tree", {"batch_size": "4"}),
+    ("dataset-bias", {"masking_images": "6", "evidence_images": "2", "batch_size": "4"}),
 ]
 # methods that read masked filters run on a tiny interpretable CNN (ICNN_FOLDER) instead,
-# point methods on a tiny untrained PointNet++ (POINT_FOLDER) and clouds of 64 points
+# point methods on a tiny untrained PointNet++ (POINT_FOLDER) and clouds of 64 points,
 ICNN_METHODS = {"interpretable-training", "decision-tree"}
 ICNN_FOLDER: list[str] = []
 POINT_METHODS = {"pointcloud-utility"}
 POINT_FOLDER: list[str] = []
+# methods that read attribute logits on a tiny attribute CNN (ATTRIBUTES_FOLDER) over faces
+ATTRIBUTE_METHODS = {"dataset-bias"}
+ATTRIBUTES_FOLDER: list[str] = []
 NAMES = [name for name, _ in CASES]
 
 
@@ -85,17 +89,26 @@ def tiny_icnn(tmp_path_factory):
 
 
 @pytest.fixture(scope="module", autouse=True)
+def tiny_attributes(tmp_path_factory):
+    ATTRIBUTES_FOLDER.append(str(write_attributes_dir(tmp_path_factory.mktemp("tiny-attributes"))))
+
+
+@pytest.fixture(scope="module", autouse=True)
 def tiny_point_model(tmp_path_factory):
     POINT_FOLDER.append(str(write_point_model_dir(tmp_path_factory.mktemp("tiny-points"))))
 
 
 def spec_for(name: str, model_spec: str) -> str:
+    if name in ATTRIBUTE_METHODS:
+        return f"dir:{ATTRIBUTES_FOLDER[-1]}"
     if name in POINT_METHODS:
         return f"dir:{POINT_FOLDER[-1]}"
     return f"dir:{ICNN_FOLDER[-1]}" if name in ICNN_METHODS else model_spec
 
 
 def data_for(name: str) -> str:
+    if name in ATTRIBUTE_METHODS:
+        return TINY_FACES
     return TINY_POINTS if name in POINT_METHODS else TINY_DATA
 
 
@@ -217,17 +230,20 @@ PARTS_ON_TWO_TINY_IMAGES = 4  # only the car (images 0 and 5) appears twice in T
 # image (a leaf) and the root
 # consistency: the image, A, B and orders 0-2 with the residual on one row, the bars and the curves; a row a direction
 # pointcloud-utility: the first cloud coloured by importance and its colour bar; a row a metric
+# dataset-bias: 3 matrices (and an empty cell) with their colour bar, then the ranking, the masking table and
+# ρ_a, ρ_b; a row a pair of the 7 face attributes (21)
 # concepts: the image, its waterfall, importance bars, ŷ against explained, w against α; a row an image
 FIGURE_GRID = {"activations": (4, 2), "baseline": (6, 5), "information": (4, 2), "explanatory-graph": (6, 5),
                "graph-inference": (2, 3), "part-localization": (2, 1), "location-instability": (1, 2),
                "part-interpretability": (1, 2), "interpretable-training": (1, 5),
-               "consistency": (1, 7), "pointcloud-utility": (1, 1), "concepts": (1, 5), "decision-tree": (1, 3)}
+               "consistency": (1, 7), "pointcloud-utility": (1, 1), "concepts": (1, 5), "decision-tree": (1, 3),
+               "dataset-bias": (2, 4)}
 FIGURE_EXTRA_AXES = {"information": 2, "explanatory-graph": 1, "part-localization": 1, "interpretable-training": 1,
-                     "consistency": 2, "pointcloud-utility": 1}
+                     "consistency": 2, "pointcloud-utility": 1, "dataset-bias": 1}
 TABLE_ROWS = {"activations": 4, "baseline": 6, "information": 6, "explanatory-graph": 24,
               "graph-inference": 6, "part-localization": PARTS_ON_TWO_TINY_IMAGES, "location-instability": 4,
               "part-interpretability": 4, "interpretable-training": 8,
-              "consistency": 2, "pointcloud-utility": 9, "concepts": 6, "decision-tree": 2}
+              "consistency": 2, "pointcloud-utility": 9, "concepts": 6, "decision-tree": 2, "dataset-bias": 21}
 
 
 @pytest.mark.parametrize("name, values", CASES, ids=NAMES)

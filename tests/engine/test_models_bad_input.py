@@ -59,8 +59,8 @@ def test_unknown_architecture_in_model_json(tmp_path):
     write_model_dir(tmp_path)
     (tmp_path / MODEL_JSON).write_text(json.dumps({"arch": "resnet9000"}))
     assert bad_input(f"dir:{tmp_path}") == ("unknown architecture 'resnet9000'; valid: partworld-cnn, "
-                                            "partworld-icnn, partworld-cnn6, torchvision-icnn, "
-                                                "torchvision-cnn, text-cnn, text-lstm, "
+                                            "partworld-attributes, partworld-icnn, partworld-cnn6, torchvision-icnn, "
+                                            "torchvision-cnn, text-cnn, text-lstm, "
                                             "text-transformer, pointnet, pointnet2-ssg, pointnet2-msg, dgcnn")
 
 
@@ -220,7 +220,8 @@ def test_unknown_demo_model():
     assert bad_input("demo:alexnet") == ("unknown demo model 'alexnet'; valid: partworld-cnn, "
                                          "partworld-cnn-seed2, text-cnn, text-lstm, text-transformer, "
                                          "partworld-icnn, partworld-cnn6, pointnet, pointnet2-ssg, "
-                                         "pointnet2-msg, dgcnn")
+                                         "pointnet2-msg, dgcnn, partworld-attributes, "
+                                         "partworld-attributes-biased")
 
 
 def test_demo_model_not_built_yet_says_how_to_build_it(monkeypatch, tmp_path):
