@@ -9,6 +9,7 @@ the data's `attributes`; its output names are the attribute names.
 """
 from __future__ import annotations
 
+import shlex
 import time
 from dataclasses import dataclass, replace
 from functools import partial
@@ -297,6 +298,6 @@ def reproduce_command(arch: str, data_spec: str, out_dir: str, config: TrainConf
     if out.is_relative_to(PROJECT_ROOT):
         out_dir = str(out.relative_to(PROJECT_ROOT))
     defaults = TrainConfig()
-    sets = " ".join(f"--set {k}={v}" for k, v in to_dict(config).items()
-                    if v != to_dict(defaults)[k])
+    sets = " ".join(f"--set {shlex.quote(f'{k}={v}')}" for k, v in to_dict(config).items()
+                    if v != to_dict(defaults)[k])  # quoted: a value may hold & or spaces (a data spec)
     return f'deepscope train {arch} --data "{data_spec}" --out {out_dir} {sets}'.strip()
