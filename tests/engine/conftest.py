@@ -8,6 +8,7 @@ from __future__ import annotations
 import signal
 
 import pytest
+import torch
 
 from engine.data import load_data
 from engine.data.types import ImageDataset
@@ -48,3 +49,12 @@ def restore_sigint():
     saved = signal.getsignal(signal.SIGINT)
     yield
     signal.signal(signal.SIGINT, saved)
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Convolutions this small: a second thread only adds synchronisation (resources/README.md)."""
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(saved)

@@ -27,16 +27,8 @@ from engine.models import DEMO_MODELS, RESOURCES, LoadedModel, load_model
 
 DATA = "demo:partworld?n=64&seed=3&size=32"
 PAIR = "features:mapped"
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 KNOWN_ANSWER = {"normalisation": "global", "epochs": 1000, "layer2": ("mapped",)}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Convolutions this small: a second thread only adds synchronisation (resources/README.md)."""
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(saved)
 
 
 class Tapped(nn.Module):

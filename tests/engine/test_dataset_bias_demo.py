@@ -7,22 +7,13 @@ independent (seed 2, no co-occurrence), so a mined relation can come only from t
 from __future__ import annotations
 
 import pytest
-import torch
 
 from engine.analysis import AnalysisRequest, execute
 from engine.jobs import Progress
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 FACES = "demo:partworld?family=faces&n=200&seed=2"
 PAIR = ("lipstick", "rosy_cheeks")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(saved)
 
 
 @pytest.fixture(scope="module")
