@@ -113,7 +113,7 @@ def _train(arch: str, data_spec: str, out_dir: str, config: TrainConfig, progres
                    augment, plan.rows, plan.extra_loss)
     if kind == "points":
         point_recipe.recalibrate_batchnorm(plan.model, inputs[0], config.batch_size, progress.child(0.95, 0.96))
-    used = config if config.val_data else replace(config, val_data=default_val_data(arch, train_set))
+    used = config if config.val_data else replace(config, val_data=default_val_data(arch, kind, train_set))
     val_set = _load_labelled(used.val_data, kind, progress.child(0.95, 0.97), arch)
     val_rows = None
     if arch in INTERPRETABLE_ARCHS and config.category:  # held out as trained: the same recipe
@@ -147,9 +147,8 @@ def _plan(arch: str, train_set, tokenizer: WordTokenizer | None, config: TrainCo
                                        np.arange(len(train_set)), None)
 
 
-def default_val_data(arch: str, train_set) -> str:
+def default_val_data(arch: str, kind: str, train_set) -> str:
     """The architecture's own demo data with another seed; clouds of the training point count."""
-    kind = input_kind_of(arch)
     spec = DEFAULT_VAL_DATA["attributes" if arch in MULTI_LABEL_ARCHITECTURES else kind]
     return f"{spec}&points={train_set.num_points}" if kind == "points" else spec
 
@@ -297,7 +296,7 @@ def reproduce_command(arch: str, data_spec: str, out_dir: str, config: TrainConf
     out = Path(out_dir).resolve()
     if out.is_relative_to(PROJECT_ROOT):
         out_dir = str(out.relative_to(PROJECT_ROOT))
-    defaults = TrainConfig()
+    defaults = to_dict(TrainConfig())
     sets = " ".join(f"--set {shlex.quote(f'{k}={v}')}" for k, v in to_dict(config).items()
-                    if v != to_dict(defaults)[k])  # quoted: a value may hold & or spaces (a data spec)
+                    if v != defaults[k])  # quoted: a value may hold & or spaces (a data spec)
     return f'deepscope train {arch} --data "{data_spec}" --out {out_dir} {sets}'.strip()

@@ -35,9 +35,8 @@ def command_for(name: str) -> list[str]:
 
 def last_json(text: str) -> dict:
     """The last JSON object a benchmark printed: the whole output, or its last `{` block."""
-    text = text.strip()
-    starts = [i for i, line in enumerate(text.splitlines()) if line.startswith("{")]
-    lines = text.splitlines()
+    lines = text.strip().splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("{")]
     for start in reversed(starts):
         try:
             return json.loads("\n".join(lines[start:]))

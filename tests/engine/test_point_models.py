@@ -160,6 +160,15 @@ def test_a_switch_adds_exactly_its_module(arch, switch):
     assert all(with_[k].shape == v.shape for k, v in without.items())
     if switch == "density":
         assert any("density_net" in key for key in added)
+    # the module is in the forward pass: the shared weights the same, its own moved off their
+    # initialisation (T-nets start as the identity), and the output changes
+    switched = model(arch, **{switch: True})
+    moved = {k: v + 0.1 * torch.randn(v.shape, generator=torch.Generator().manual_seed(3))
+             for k, v in switched.state_dict().items() if k in added and v.is_floating_point()}
+    switched.load_state_dict({**switched.state_dict(), **without, **moved})
+    plain = model(arch)
+    with torch.no_grad():
+        assert not torch.allclose(switched(cloud()), plain(cloud()))
 
 
 def test_multiscale_adds_the_extra_scales_only():

@@ -18,13 +18,11 @@ class Patterns:
     cosine:   (A, A) E_I[cos(ρ_a, ρ_b)] over the images
     logits:   (N, A) y_a of every image
     evidence: (M, A, h, w) ρ_a summed over channels, on the first M images
-    signed:   (M, A, h, w) the signed g_a ∘ x summed over channels, on the same images
     """
 
     cosine: np.ndarray
     logits: np.ndarray
     evidence: np.ndarray
-    signed: np.ndarray
 
 
 def contributions(model, x: torch.Tensor, layer: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -50,7 +48,7 @@ def pattern_cosines(signed: torch.Tensor) -> torch.Tensor:
 
 def mine(model, images: np.ndarray, layer: str, batch_size: int, kept: int, progress: Progress) -> Patterns:
     """Steps 1-2 over every image: the mean cosines, the logits and the kept images' maps."""
-    total, logits, evidence, signed = None, [], [], []
+    total, logits, evidence = None, [], []
     for start in range(0, len(images), batch_size):
         progress.step(start, len(images), f"contribution maps {start}/{len(images)}")
         y, maps = contributions(model.module, model.prepare(images[start:start + batch_size]), layer)
@@ -58,10 +56,9 @@ def mine(model, images: np.ndarray, layer: str, batch_size: int, kept: int, prog
         total = cosines if total is None else total + cosines
         logits.append(y.cpu())
         if start < kept:
-            signed.append(maps[:kept - start].sum(2).cpu())
             evidence.append(maps[:kept - start].clamp(min=0).sum(2).cpu())
     return Patterns((total / len(images)).cpu().numpy().astype(np.float64), torch.cat(logits).numpy(),
-                    torch.cat(evidence).numpy(), torch.cat(signed).numpy())
+                    torch.cat(evidence).numpy())
 
 
 def output_signs(logits: np.ndarray) -> np.ndarray:

@@ -42,7 +42,7 @@ def compute(inputs: MethodInputs, config: DatasetBiasConfig, progress: Progress)
                                      config.batch_size, rng, span))
     progress.step(1.0, 1.0, "relations mined")
     return DatasetBiasResult(config, names, layer, mined, patterns.cosine, truth, relations, checks,
-                             to_uint8(inputs.data.images[:kept]), patterns.evidence, patterns.signed,
+                             to_uint8(inputs.data.images[:kept]), patterns.evidence,
                              list(inputs.data.names[:kept]))
 
 

@@ -2,7 +2,7 @@
 
 Arrays: `mined` (A, A) r_ab, `cosine` (A, A) E_I[cos(ρ_a, ρ_b)] before the sign, `truth` (A, A)
 R*, `difference` (A, A) r − κR*; `images` (M, 3, H, W) uint8 with `evidence` (M, A, h, w) ρ_a
-summed over channels and `signed` the same of g_a ∘ x; per masking check `masking/A:B` (2, 3)
+summed over channels; per masking check `masking/A:B` (2, 3)
 a's mean logit (rows: images without a, with a; columns: b's region original, pasted, masked)
 and `masking_counts/A:B` (2,). Meta: `attributes`, `layer`, `relations` (every pair a < b ranked,
 {a, b, mined, truth, score}), `checks` (["a", "b"] in order), `sample_names`. Metrics:
@@ -35,7 +35,6 @@ class DatasetBiasResult:
     checks: list            # MaskingCheck, the top pair's first
     images: np.ndarray      # (M, 3, H, W) uint8
     evidence: np.ndarray    # (M, A, h, w)
-    signed: np.ndarray      # (M, A, h, w)
     sample_names: list
 
     @property
@@ -55,8 +54,7 @@ class DatasetBiasResult:
 
     def to_record(self, model: str, data: str, seed: int) -> ResultRecord:
         arrays = {name: getattr(self, name) for name in MATRICES}
-        arrays.update({"difference": self.difference, "images": self.images, "evidence": self.evidence,
-                       "signed": self.signed})
+        arrays.update({"difference": self.difference, "images": self.images, "evidence": self.evidence})
         for check in self.checks:
             arrays[f"masking/{check.label}"] = check.table
             arrays[f"masking_counts/{check.label}"] = check.counts
@@ -73,4 +71,4 @@ class DatasetBiasResult:
         checks = [MaskingCheck(x, y, a[f"masking/{x}:{y}"], a[f"masking_counts/{x}:{y}"]) for x, y in meta["checks"]]
         return cls(from_dict(DatasetBiasConfig, record.config), meta["attributes"], meta["layer"],
                    *(a[name] for name in MATRICES), meta["relations"], checks, a["images"], a["evidence"],
-                   a["signed"], meta["sample_names"])
+                   meta["sample_names"])

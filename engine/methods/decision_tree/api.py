@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.errors import BadInput, choices
+from engine.errors import BadInput
 from engine.jobs import Progress
 from engine.methods.base import MethodInputs
 from engine.methods.decision_tree._evaluate import PER_DEPTH, per_depth
@@ -27,15 +27,7 @@ from engine.methods.decision_tree.config import DecisionTreeConfig
 from engine.methods.decision_tree.result import DecisionTreeResult
 from engine.methods.explanatory_graph.api import to_uint8
 from engine.methods.location_instability._maps import part_groups, require
-
-
-def category_index(data, name: str) -> int:
-    if not name:
-        return 0
-    if name not in data.class_names:
-        raise BadInput(f"category={name!r} is not a class of {data.spec or 'the data'}; "
-                       f"valid: {choices(data.class_names)}")
-    return data.class_names.index(name)
+from engine.models.interpretable_training import category_index
 
 
 def split(data, category: int, share: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -55,7 +47,8 @@ def compute(inputs: MethodInputs, config: DecisionTreeConfig, progress: Progress
     if config.neighbours < 1:
         raise BadInput(f"neighbours must be at least 1, got {config.neighbours}")
     require(data, "part masks")
-    category = category_index(data, config.category)
+    found = category_index(config.category, data.class_names)
+    category = 0 if found is None else found  # default: the first class
     train, held, negatives = split(data, category, config.train_share)
     order = np.concatenate([train, held, negatives])
     maps = map_rationale(inputs.model, data.images[order], layer, category, config, progress.child(0.0, 0.3))

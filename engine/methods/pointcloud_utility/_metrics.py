@@ -10,6 +10,8 @@ import math
 
 import torch
 
+from engine.models.pointnets._grouping import knn
+
 SIGMA_CLIP = 0.079  # §5.3 item 5: σ at the ±0.08 clamp counts as "fully discarded"
 
 
@@ -56,19 +58,14 @@ def replace_clipped(sigma: torch.Tensor, clip: float = SIGMA_CLIP) -> torch.Tens
     return torch.where(magnitude > clip, mean, magnitude)
 
 
-def knn_indices(points: torch.Tensor, k: int) -> torch.Tensor:
-    """(…, N, k) indices of each point's k nearest neighbours in `points` (…, N, 3), itself first."""
-    distances = torch.cdist(points, points)
-    return distances.topk(min(k, points.shape[-2]), dim=-1, largest=False).indices
-
-
 def neighbourhood_inconsistency(points: torch.Tensor, sigma: torch.Tensor, k: int = 16,
                                 clip: float = SIGMA_CLIP) -> torch.Tensor:
     """Per cloud (…,): the mean over points of the range max − min of log σ² over each point's
     k nearest neighbours (itself included) in the clean coordinates (§5.3 item 5). Lower is
     more consistent."""
     log_var = 2.0 * torch.log(replace_clipped(sigma, clip))
-    neighbours = knn_indices(points, k)                                    # (…, N, k)
+    clouds = points.reshape(-1, *points.shape[-2:])  # the models' kNN, chunked: (B, N, k), itself first
+    neighbours = knn(clouds, clouds, min(k, points.shape[-2])).reshape(*points.shape[:-1], -1)
     gathered = torch.gather(log_var.unsqueeze(-2).expand(*neighbours.shape[:-1], -1), -1, neighbours)
     return (gathered.amax(-1) - gathered.amin(-1)).mean(-1)
 

@@ -55,7 +55,9 @@ def measure(model, layer: str, clouds: torch.Tensor, labels: torch.Tensor, confi
     sigma, entropy = outcome.log_sigma[0].exp(), outcome.entropy[0]
     clip = 0.99 * config.sigma_max  # "at the clamp", as the code's 0.079 for 0.08 (§5.3 item 5)
     rotation = rotation_robustness(module, layer, clouds, config, seed, progress.child(0.3, 0.7))
-    costs, targets = adversarial_costs(module, clouds, labels, config, seed, progress.child(0.7, 1.0))
+    with torch.no_grad():
+        logits = module(clouds)  # the clean predictions: accuracy, and the attacks' targets
+    costs, targets = adversarial_costs(module, clouds, labels, logits, config, seed, progress.child(0.7, 1.0))
     return ModelUtility(
         layer=layer, sigma=sigma.cpu().numpy(), entropy=entropy.cpu().numpy(),
         importance=importance(entropy, config).cpu().numpy(),
@@ -63,7 +65,7 @@ def measure(model, layer: str, clouds: torch.Tensor, labels: torch.Tensor, confi
         neighbourhood=neighbourhood_inconsistency(clouds, sigma, config.neighbours, clip).cpu().numpy(),
         clipped=clipped_share(sigma, clip).cpu().numpy(),
         rotation=rotation, attack_cost=costs, attack_targets=targets,
-        accuracy=accuracy(module, clouds, labels))
+        accuracy=accuracy(logits, labels))
 
 
 def importance(entropy: torch.Tensor, config: PointUtilityConfig) -> torch.Tensor:
@@ -100,12 +102,11 @@ def rotation_robustness(module, layer: str, clouds: torch.Tensor, config: PointU
     return np.asarray(values)
 
 
-def adversarial_costs(module, clouds: torch.Tensor, labels: torch.Tensor, config: PointUtilityConfig,
-                      seed: int, progress: Progress) -> tuple[np.ndarray, np.ndarray]:
+def adversarial_costs(module, clouds: torch.Tensor, labels: torch.Tensor, logits: torch.Tensor,
+                      config: PointUtilityConfig, seed: int, progress: Progress) -> tuple[np.ndarray, np.ndarray]:
     """(B, T) ‖ε‖² of the first success toward each target (NaN: not fooled) and the targets
-    (−1 where a cloud has fewer), T the other classes or `attack_targets` (§5.3 item 4)."""
-    with torch.no_grad():
-        logits = module(clouds)
+    (−1 where a cloud has fewer), T the other classes or `attack_targets` (§5.3 item 4), the
+    most likely wrong classes first by the clean `logits`."""
     classes = logits.shape[1]
     wanted = classes - 1 if config.attack_targets <= 0 else min(config.attack_targets, classes - 1)
     settings = AttackSettings(config.attack_lambda, config.attack_lr, config.attack_steps, config.max_offset, seed)
@@ -120,10 +121,9 @@ def adversarial_costs(module, clouds: torch.Tensor, labels: torch.Tensor, config
     return costs, targets
 
 
-def accuracy(module, clouds: torch.Tensor, labels: torch.Tensor) -> float:
+def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
     known = labels >= 0
     if not known.any():
         return math.nan
-    with torch.no_grad():
-        predicted = module(clouds).argmax(1).cpu()
+    predicted = logits.argmax(1).cpu()
     return float((predicted[known] == labels[known]).float().mean())
