@@ -20,6 +20,9 @@ DEMO_RECIPES = {
     # after partworld-cnn: both start from its conv1-conv5 (TrainConfig.base_model)
     "partworld-icnn": ("partworld-icnn", "demo:partworld?n=1500&seed=0", {"epochs": "4"}),
     "partworld-cnn6": ("partworld-cnn6", "demo:partworld?n=1500&seed=0", {"epochs": "4"}),
+    # issue 8 §3: the same ICNN with a piecewise-linear FC head, so ∂ŷ/∂x varies by image and
+    # a decision tree has modes to find (GAP + linear gives every image the same gradient)
+    "partworld-icnn-fc": ("partworld-icnn", "demo:partworld?n=1500&seed=0", {"epochs": "4", "head": "fc"}),
     # issue 6 §2: the point models, every module switch off (resources/README.md)
     "pointnet": ("pointnet", "demo:shapeworld?n=550&seed=0", {"epochs": "3", "batch_size": "16"}),
     "pointnet2-ssg": ("pointnet2-ssg", "demo:shapeworld?n=550&seed=0", {"epochs": "3", "batch_size": "16"}),

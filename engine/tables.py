@@ -210,13 +210,12 @@ def decision_tree_table(record: ResultRecord) -> tuple[list[str], list[list]]:
 
     result = DecisionTreeResult.from_record(record)
     tree, names = result.tree, result.leaf_names
-    depth = tree.depths()
+    depth, leaves = tree.depths(), tree.leaf_counts()
     header = ["node", "parent", "depth", "kind", "leaves", "filters", "bias", "image"]
     rows = []
     for node, parent in enumerate(tree.parent):
-        leaves = len(tree.leaves_under(node))
         kind = "root" if parent < 0 else "leaf" if node < len(names) else "mode"
-        rows.append([node, int(parent), int(depth[node]), kind, leaves, int(tree.alpha[node].sum()),
+        rows.append([node, int(parent), int(depth[node]), kind, int(leaves[node]), int(tree.alpha[node].sum()),
                      float(tree.bias[node]), names[node] if node < len(names) else ""])
     return header, rows
 

@@ -1,6 +1,6 @@
 """Figure of a `decision-tree` result (spec §4.4): the tree of decision modes with one held-out
 image's path, the contribution waterfall at its decision mode (b + parts = h_v, against ŷ),
-and the metrics per depth. The decision-tree pane draws the same from these helpers.
+the filters each merged node uses (α_v), and the metrics per depth. The decision-tree pane draws the same from these helpers.
 """
 from __future__ import annotations
 
@@ -82,6 +82,39 @@ def draw_waterfall(ax, result, node: int, sample: int) -> None:
     ax.set_title(f"node {node}: b + parts = h_v (ŷ dashed)", fontsize=7)
 
 
+def alpha_rows(result) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(nodes, filter order, α): the merged nodes from the decision modes down (by depth), and
+    their filters used, the filters grouped by part (§4.4 "a heat map of α_v")."""
+    tree = result.tree
+    merged = np.arange(len(result.leaf_names), tree.root)
+    nodes = merged[np.lexsort((merged, tree.depths()[merged]))]
+    order = np.argsort(result.filter_part, kind="stable")
+    return nodes, order, tree.alpha[nodes][:, order].astype(np.float64)
+
+
+def part_edges(result, order: np.ndarray) -> np.ndarray:
+    """Positions between the part groups of `order`'s filters, for dividing lines."""
+    parts = result.filter_part[order]
+    return np.flatnonzero(np.diff(parts)) + 0.5
+
+
+def draw_alpha(ax, result, sample: int) -> None:
+    nodes, order, alpha = alpha_rows(result)
+    ax.set_axis_on()
+    ax.tick_params(labelsize=5)
+    ax.set_title("filters used per node (α_v; path in red)", fontsize=7)
+    if not len(nodes):
+        ax.text(0.5, 0.5, "no merged node", ha="center", va="center", fontsize=6, transform=ax.transAxes)
+        return
+    ax.imshow(alpha, cmap="Greys", vmin=0, vmax=1, aspect="auto", interpolation="nearest")
+    for edge in part_edges(result, order):
+        ax.axvline(edge, color="tab:blue", lw=0.5)
+    on_path = np.flatnonzero(np.isin(nodes, result.paths[sample]))
+    ax.scatter(np.full(len(on_path), -1.0), on_path, marker=">", s=6, color="tab:red", clip_on=False)
+    ax.set_xlabel("filters, grouped by part", fontsize=6)
+    ax.set_ylabel("merged nodes by depth", fontsize=6)
+
+
 def draw_depth_metrics(ax, result) -> None:
     from engine.methods.decision_tree._evaluate import PER_DEPTH  # noqa: PLC0415
 
@@ -103,8 +136,9 @@ def render(record, sample: int = 0, depth: int = 1, node: int = -1, **_):
     sample = int(np.clip(sample, 0, len(result.sample_names) - 1))
     if node < 0:
         node = int(result.paths[sample, int(np.clip(depth, 1, result.paths.shape[1])) - 1])
-    figure, axes = grid_figure(1, 3, cell=2.8, title=f"decision tree ({result.layer})")
+    figure, axes = grid_figure(1, 4, cell=2.8, title=f"decision tree ({result.layer})")
     draw_tree(axes[0, 0], result, sample)
     draw_waterfall(axes[0, 1], result, node, sample)
-    draw_depth_metrics(axes[0, 2], result)
+    draw_alpha(axes[0, 2], result, sample)
+    draw_depth_metrics(axes[0, 3], result)
     return figure

@@ -31,7 +31,7 @@ MULTI_LABEL_ARCHITECTURES = (partworld_cnn.ATTRIBUTES_ARCH,)  # one logit an att
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 DEMO_MODELS = {name: RESOURCES / "demo" / name
                for name in ("partworld-cnn", "partworld-cnn-seed2", "text-cnn", "text-lstm", "text-transformer",
-                             *interpretable_archs.PARTWORLD_ARCHS, *POINT_ARCHITECTURES,
+                             *interpretable_archs.PARTWORLD_ARCHS, "partworld-icnn-fc", *POINT_ARCHITECTURES,
                              "partworld-attributes", "partworld-attributes-biased")}
 IMAGENET_NORM = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 

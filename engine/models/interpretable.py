@@ -203,8 +203,9 @@ class MaskedLayers:
 
 class InterpretablePartWorldCNN(MaskedLayers, nn.Module):
     """PartWorldCNN with interpretable filters (spec §2.2): conv5's filters masked, a new
-    3×3 conv with bias above it, masked too; then the base's head (GAP + linear) [ours:
-    no pool before the new layer, so its maps stay 12×12 like conv5's]."""
+    3×3 conv with bias above it, masked too; then the base's head (GAP + linear), or with
+    `head="fc"` an FC stack (`partworld_cnn.SIX_LAYER_HEADS`) [ours: no pool before the new
+    layer, so its maps stay 12×12 like conv5's]."""
 
     default_layer = "conv6_masked"  # the new conv layer's masked output (§2.2: evaluated there)
     interpretable_layers = ("conv5_masked", "conv6_masked")
@@ -212,9 +213,10 @@ class InterpretablePartWorldCNN(MaskedLayers, nn.Module):
                    "conv6", *interpretable_layers[1:], "fc")
 
     def __init__(self, num_classes: int = 5, widths: tuple = DEFAULT_WIDTHS, new_filters: int = 0,
-                 categories: int = 1, config: InterpretableConfig = InterpretableConfig()) -> None:
+                 categories: int = 1, config: InterpretableConfig = InterpretableConfig(),
+                 head: str = "paper") -> None:
         super().__init__()
-        top, new = adopt_six_layers(self, num_classes, widths, new_filters)  # the twin's layers and init
+        top, new = adopt_six_layers(self, num_classes, widths, new_filters, head)  # the twin's layers and init
         self.conv5_masked = InterpretableConv(top, categories, config)   # masks: buffers, no parameters
         self.conv6_masked = InterpretableConv(new, categories, config)
 
@@ -224,7 +226,7 @@ class InterpretablePartWorldCNN(MaskedLayers, nn.Module):
         x = self.pool3(self.conv3(x))
         x = self.conv5_masked(self.conv5(self.conv4(x)))
         x = self.conv6_masked(self.conv6(x))
-        return self.fc(self.gap(x).flatten(1))
+        return self.fc(self.head_pool(x).flatten(1))
 
     @classmethod
     def from_base(cls, base: PartWorldCNN, categories: int = 1, new_filters: int = 0,

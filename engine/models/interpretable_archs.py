@@ -3,7 +3,8 @@
 `partworld-icnn`: `InterpretablePartWorldCNN` with its `InterpretableConfig` saved in
 arch_args["config"], so `dir:` and `demo:` loading rebuild its masks exactly.
 `partworld-cnn6`, its ordinary twin (spec: interpretable-cnn §2.2): conv1..conv5 as `PartWorldCNN`, then the new 3×3 conv with
-bias and ReLU (conv6), GAP and the linear head, exactly as `InterpretablePartWorldCNN`
+bias and ReLU (conv6) and the head (`head`: the base's GAP + linear, or an FC stack),
+exactly as `InterpretablePartWorldCNN`
 without its two masked layers and filter loss, so the two train the same way and compare
 layer for layer (§2.9 "ordinary → interpretable"). Built in the same order from the same
 seed, its conv6 and fc start with the interpretable model's weights.
@@ -32,26 +33,29 @@ class PartWorldCNN6(nn.Module):
     layer_names = ("conv1", "conv2", "conv3", "conv4", "conv5", "conv6", "fc")
     default_layer = "conv6"
 
-    def __init__(self, num_classes: int = 5, widths: tuple = DEFAULT_WIDTHS, new_filters: int = 0) -> None:
+    def __init__(self, num_classes: int = 5, widths: tuple = DEFAULT_WIDTHS, new_filters: int = 0,
+                 head: str = "paper") -> None:
         super().__init__()
-        adopt_six_layers(self, num_classes, widths, new_filters)
+        adopt_six_layers(self, num_classes, widths, new_filters, head)
 
     def forward(self, x):
         x = self.pool1(self.conv1(x))
         x = self.pool2(self.conv2(x))
         x = self.pool3(self.conv3(x))
         x = self.conv6(self.conv5(self.conv4(x)))
-        return self.fc(self.gap(x).flatten(1))
+        return self.fc(self.head_pool(x).flatten(1))
 
 
-def build_twin(num_classes: int = 5, widths=DEFAULT_WIDTHS, new_filters: int = 0) -> PartWorldCNN6:
-    return PartWorldCNN6(num_classes, tuple(widths), new_filters)
+def build_twin(num_classes: int = 5, widths=DEFAULT_WIDTHS, new_filters: int = 0,
+               head: str = "paper") -> PartWorldCNN6:
+    return PartWorldCNN6(num_classes, tuple(widths), new_filters, head)
 
 
 def build_icnn(num_classes: int = 5, widths=DEFAULT_WIDTHS, new_filters: int = 0, categories: int = 1,
-               config: dict | None = None) -> InterpretablePartWorldCNN:
+               config: dict | None = None, head: str = "paper") -> InterpretablePartWorldCNN:
     """The interpretable model; `config` is `InterpretableConfig` as a dict (model.json)."""
-    return InterpretablePartWorldCNN(num_classes, tuple(widths), new_filters, categories, _parsed(config))
+    return InterpretablePartWorldCNN(num_classes, tuple(widths), new_filters, categories, _parsed(config),
+                                     head)
 
 
 def build_torchvision_icnn(base_arch: str = "vgg16", num_classes: int = 2, new_filters: int = 0,

@@ -73,7 +73,7 @@ def _base_args(arch: str, base: nn.Module | None, config) -> dict:
     """What the architecture takes from its base: PartWorld widths, or torchvision's arch and head."""
     if arch in TORCHVISION_ARCHS:
         return {"base_arch": config.base_model.partition(":")[2], "head": config.head}
-    return {"widths": list(_widths(base) if base is not None else DEFAULT_WIDTHS)}
+    return {"widths": list(_widths(base) if base is not None else DEFAULT_WIDTHS), "head": config.head}
 
 
 def _extra_loss(model: nn.Module, data, rows: np.ndarray):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from torch import nn
 
+from engine.errors import BadInput, choices
+
 ARCH = "partworld-cnn"
 # the same network with one logit per binary attribute, trained with binary cross-entropy on
 # the faces family's attributes (issue 8; spec concepts-bias-trees §5.2 "multi-attribute CNN")
@@ -56,14 +58,29 @@ def adopt_blocks(target: nn.Module, num_classes: int, widths) -> None:
         setattr(target, name, getattr(base, name))
 
 
-def adopt_six_layers(target: nn.Module, num_classes: int, widths, new_filters: int = 0) -> tuple[int, int]:
-    """conv1…conv5 as `adopt_blocks`, then conv6 (3×3, bias, ReLU, maps as conv5's), global
-    average pooling and the head; returns (conv5's, conv6's) widths."""
+# heads of the six-layer variants: "paper" and "gap" keep the base's own (GAP + one linear
+# layer, §2.2 "the original FC layers"); "fc" [ours] is a small piecewise-linear FC stack
+# like VGG's fc6-fc8, so that ∂ŷ/∂x differs from image to image (concepts-bias-trees §4.2)
+SIX_LAYER_HEADS = ("paper", "gap", "fc")
+FC_POOLED, FC_HIDDEN = 6, 128  # "fc": the 12×12 maps max-pooled to 6×6, then 128 hidden units
+
+
+def adopt_six_layers(target: nn.Module, num_classes: int, widths, new_filters: int = 0,
+                     head: str = "paper") -> tuple[int, int]:
+    """conv1…conv5 as `adopt_blocks`, then conv6 (3×3, bias, ReLU, maps as conv5's), the
+    head's pooling (`head_pool`) and the head (`fc`); returns (conv5's, conv6's) widths."""
+    if head not in SIX_LAYER_HEADS:
+        raise BadInput(f"head {head!r}; valid: {choices(SIX_LAYER_HEADS)}")
     adopt_blocks(target, num_classes, widths)
     top, new = widths[-1], new_filters or widths[-1]
     target.conv6 = nn.Sequential(nn.Conv2d(top, new, 3, padding=1, bias=True), nn.ReLU(inplace=False))
-    target.gap = nn.AdaptiveAvgPool2d(1)
-    target.fc = nn.Linear(new, num_classes)
+    if head == "fc":
+        target.head_pool = nn.AdaptiveMaxPool2d(FC_POOLED)
+        target.fc = nn.Sequential(nn.Linear(new * FC_POOLED ** 2, FC_HIDDEN), nn.ReLU(inplace=False),
+                                  nn.Linear(FC_HIDDEN, num_classes))
+    else:
+        target.head_pool = nn.AdaptiveAvgPool2d(1)
+        target.fc = nn.Linear(new, num_classes)
     return top, new
 
 

@@ -27,8 +27,8 @@ from engine.models import (MULTI_LABEL_ARCHITECTURES, POINT_ARCHITECTURES, RESOU
 from engine.models.interpretable import NORMALISERS
 from engine.models.interpretable_archs import ARCHS as INTERPRETABLE_ARCHS
 from engine.models.interpretable_loss import MU_MODES
-from engine.models.interpretable_torchvision import HEADS
 from engine.models.model_dir import save_model_dir
+from engine.models.partworld_cnn import SIX_LAYER_HEADS as HEADS
 from engine.models.pointnets import recipe as point_recipe
 from engine.models.tokenizer import UNK, WordTokenizer
 from engine.settings import setting, to_dict
@@ -61,9 +61,12 @@ class TrainConfig:
                               "torchvision:ARCH, a VGG or AlexNet, with base_weights")
     base_weights: str = setting("", "torchvision-icnn/-cnn: the base's weights file (ImageNet-trained "
                                     "in the paper, §2.1; nothing is downloaded)")
-    head: str = setting("paper", "torchvision-icnn/-cnn: the base's FC stack, re-initialised (§2.2), "
-                                 "or 'gap', global average pooling and one linear layer [ours]",
-                        options=HEADS)
+    head: str = setting("paper", "interpretable pairs: 'paper', the base's own head re-initialised "
+                                 "(§2.2: torchvision's FC stack, the PartWorld CNN's GAP + linear); "
+                                 "'gap', global average pooling and one linear layer [ours]; 'fc' "
+                                 "(PartWorld only), max-pool to 6×6 and FC 128 + ReLU + FC [ours: a "
+                                 "piecewise-linear head whose gradient varies by image, for decision "
+                                 "trees]", options=HEADS)
     new_filters: int = setting(0, "interpretable pairs: filters of the new conv (0: as the top conv)", "filters")
     kappa_mag: float = setting(10.0, "partworld/torchvision-icnn: mag of the filter-loss strength κ = 1e-5·mag/epoch; "
                                      "the code's 0.1 (§2.5 step 4) scaled by 100 for AdamW, mean "

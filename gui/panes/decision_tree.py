@@ -3,8 +3,9 @@ concepts-bias-trees §4.4).
 
 A tree widget of the nodes (root, decision modes, … leaves = the training images) with the
 chosen held-out image's path highlighted; the contribution waterfall of the selected node on
-that image (b_v, then each part's ρ̂_k, ending at h_v(x_I), against ŷ); the held-out metrics
-per depth with the chosen depth marked. Renders only from `(record, state)`; `figure()` is
+that image (b_v, then each part's ρ̂_k, ending at h_v(x_I), against ŷ); the filters each
+merged node uses (α_v) with the selected node's row marked; the held-out metrics per depth
+with the chosen depth marked. Renders only from `(record, state)`; `figure()` is
 the export figure, drawn from the same helpers (engine/figures/decision_tree.py).
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSpinBox, QTreeWidget, QTree
                                QWidget)
 
 from engine import figures
-from engine.figures.decision_tree import DEPTH_LABELS, waterfall
+from engine.figures.decision_tree import DEPTH_LABELS, alpha_rows, part_edges, waterfall
 from engine.methods.decision_tree._evaluate import PER_DEPTH
 from engine.methods.decision_tree.result import DecisionTreeResult
 
@@ -63,7 +64,11 @@ class DecisionTreePane(QWidget):
         self.tree_widget.setHeaderLabels(["node", "images", "filters", "b"])
         self.plots = pg.GraphicsLayoutWidget()
         self.waterfall_plot = self.plots.addPlot(row=0, col=0)
-        self.depth_plot = self.plots.addPlot(row=1, col=0, title="held-out metrics per depth")
+        self.alpha_plot = self.plots.addPlot(row=1, col=0, title="filters used per merged node (α_v)")
+        self.alpha_plot.invertY(True)
+        self.alpha_plot.setLabel("bottom", "filters, grouped by part")
+        self.alpha_image = pg.ImageItem(axisOrder="row-major")  # rows: nodes
+        self.depth_plot = self.plots.addPlot(row=2, col=0, title="held-out metrics per depth")
         self.depth_plot.addLegend(offset=(-10, 10))
         self.depth_plot.setLabel("bottom", "depth")
         body = QHBoxLayout()
@@ -118,11 +123,11 @@ class DecisionTreePane(QWidget):
         tree, names = self.result.tree, self.result.leaf_names
         self.tree_widget.clear()
         self.items = {}
-        order = range(tree.root, -1, -1)  # parents come after their children: fill from the root down
-        for node in order:
+        counts = tree.leaf_counts()
+        for node in range(tree.root, -1, -1):  # parents come after their children: fill from the root down
             parent = tree.parent[node]
             label = "root" if parent < 0 else names[node] if node < len(names) else f"mode {node}"
-            item = QTreeWidgetItem([label, str(len(tree.leaves_under(node))), str(int(tree.alpha[node].sum())),
+            item = QTreeWidgetItem([label, str(counts[node]), str(int(tree.alpha[node].sum())),
                                     f"{tree.bias[node]:.3g}"])
             item.setData(0, Qt.UserRole, node)
             if parent < 0:
@@ -140,6 +145,7 @@ class DecisionTreePane(QWidget):
             return
         self._render_path()
         self._render_waterfall()
+        self._render_alpha()
         self._render_depths()
         self._render_summary()
 
@@ -166,6 +172,21 @@ class DecisionTreePane(QWidget):
         self.waterfall_plot.getAxis("bottom").setTicks([list(enumerate(labels))])
         self.waterfall_plot.setTitle(f"node {node} on {self.result.sample_names[sample]}: b + parts = h_v "
                                      "(ŷ dashed)")
+
+    def _render_alpha(self) -> None:
+        """α of the merged nodes (rows, by depth) over the filters (columns, by part), the
+        selected node's row marked (§4.4)."""
+        nodes, order, alpha = alpha_rows(self.result)
+        self.alpha_plot.clear()
+        if not len(nodes):
+            return
+        self.alpha_image.setImage(1.0 - alpha, levels=(0, 1))  # used: dark, as the figure
+        self.alpha_plot.addItem(self.alpha_image)
+        for edge in part_edges(self.result, order):
+            self.alpha_plot.addLine(x=float(edge), pen=pg.mkPen("b"))
+        rows = np.flatnonzero(nodes == self.selected_node())
+        if len(rows):
+            self.alpha_plot.addLine(y=float(rows[0]) + 0.5, pen=pg.mkPen("r", width=2))
 
     def _render_depths(self) -> None:
         self.depth_plot.clear()

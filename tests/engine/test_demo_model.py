@@ -38,17 +38,19 @@ def test_shipped_model_records_the_command_that_reproduces_it():
     assert described["training"]["val_accuracy"] >= 0.95
 
 
-@pytest.mark.parametrize("name", ["partworld-icnn", "partworld-cnn6"])
-def test_interpretable_pair_records_its_command_and_starts_from_the_demo_cnn(name):
+@pytest.mark.parametrize("name, arch, extra, size", [
+    ("partworld-icnn", "partworld-icnn", "", 600_000), ("partworld-cnn6", "partworld-cnn6", "", 600_000),
+    ("partworld-icnn-fc", "partworld-icnn", " --set head=fc", 1_800_000)])
+def test_interpretable_pair_records_its_command_and_starts_from_the_demo_cnn(name, arch, extra, size):
     described = json.loads((DEMO_MODELS[name] / "model.json").read_text())
     command = described["training"]["command"]
-    assert command == (f'deepscope train {name} --data "demo:partworld?n=1500&seed=0" '
-                       f"--out resources/demo/{name} --set epochs=4")
+    assert command == (f'deepscope train {arch} --data "demo:partworld?n=1500&seed=0" '
+                       f"--out resources/demo/{name} --set epochs=4{extra}")
     assert command in (RESOURCES / "README.md").read_text()
     assert described["training"]["base_model"] == "demo:partworld-cnn"
     assert described["training"]["category"] == "all"
     assert described["training"]["val_accuracy"] >= 0.95
-    assert (DEMO_MODELS[name] / "weights.safetensors").stat().st_size < 600_000
+    assert (DEMO_MODELS[name] / "weights.safetensors").stat().st_size < size
 
 
 def test_demo_interpretable_model_rebuilds_its_masked_layers():

@@ -17,7 +17,7 @@ from engine.errors import BadInput
 from engine.jobs import Cancelled, Progress
 from engine.models import LoadedModel, build_arch, interpretable_training, load_model, training
 from engine.models.interpretable import InterpretablePartWorldCNN
-from engine.models.interpretable_archs import PartWorldCNN6
+from engine.models.interpretable_archs import PartWorldCNN6, build_torchvision_icnn
 from engine.models.interpretable_training import check_base, replicated_rows
 from engine.models.training import TrainConfig, train
 from engine_testkit import TINY_WIDTHS
@@ -178,5 +178,21 @@ def test_unknown_category_and_category_for_another_architecture(tmp_path, model_
 def test_model_json_of_a_tiny_run_names_a_rebuildable_architecture(tmp_path, model_spec, monkeypatch):
     trained("partworld-cnn6", tmp_path / "m", model_spec, monkeypatch, new_filters=6)
     described = json.loads((tmp_path / "m" / "model.json").read_text())
-    assert described["arch_args"] == {"num_classes": 5, "widths": list(TINY_WIDTHS), "new_filters": 6}
+    assert described["arch_args"] == {"num_classes": 5, "widths": list(TINY_WIDTHS), "new_filters": 6,
+                                      "head": "paper"}
     assert load_model(f"dir:{tmp_path / 'm'}").module.conv6[0].out_channels == 6
+
+
+def test_the_fc_head_is_piecewise_linear_and_its_gradient_varies_by_image(tmp_path, model_spec, monkeypatch):
+    """head=fc: 6×6 max-pool, FC 128 + ReLU, FC (SIX_LAYER_HEADS); ∂ŷ/∂x then differs between
+    images (a GAP + linear head gives every image W_c/L), what a decision tree needs (§4.2)."""
+    trained("partworld-icnn", tmp_path / "m", model_spec, monkeypatch, head="fc")
+    described = json.loads((tmp_path / "m" / "model.json").read_text())
+    assert described["arch_args"]["head"] == "fc"
+    module = load_model(f"dir:{tmp_path / 'm'}").module
+    assert [type(m).__name__ for m in module.fc] == ["Linear", "ReLU", "Linear"]
+    x = torch.rand(2, TINY_WIDTHS[-1], 12, 12, requires_grad=True)
+    logits = module.fc(module.head_pool(x).flatten(1))
+    g = torch.autograd.grad(logits[:, 0].sum(), x)[0]
+    assert not torch.allclose(g[0], g[1])
+    assert bad(lambda: build_torchvision_icnn("vgg11", head="fc")) == "head 'fc'; valid: paper, gap"

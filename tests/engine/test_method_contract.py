@@ -236,7 +236,7 @@ PARTS_ON_TWO_TINY_IMAGES = 4  # only the car (images 0 and 5) appears twice in T
 FIGURE_GRID = {"activations": (4, 2), "baseline": (6, 5), "information": (4, 2), "explanatory-graph": (6, 5),
                "graph-inference": (2, 3), "part-localization": (2, 1), "location-instability": (1, 2),
                "part-interpretability": (1, 2), "interpretable-training": (1, 5),
-               "consistency": (1, 7), "pointcloud-utility": (1, 1), "concepts": (1, 5), "decision-tree": (1, 3),
+               "consistency": (1, 7), "pointcloud-utility": (1, 1), "concepts": (1, 5), "decision-tree": (1, 4),
                "dataset-bias": (2, 4)}
 FIGURE_EXTRA_AXES = {"information": 2, "explanatory-graph": 1, "part-localization": 1, "interpretable-training": 1,
                      "consistency": 2, "pointcloud-utility": 1, "dataset-bias": 1}

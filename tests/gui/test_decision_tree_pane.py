@@ -3,19 +3,27 @@ for cars, the highlighted path of a held-out image, the waterfall of a clicked n
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from engine.analysis import AnalysisRequest
+from engine.figures.decision_tree import alpha_rows
 from engine.methods.decision_tree.result import DecisionTreeResult
 from gui.panes.decision_tree import PATH_BRUSH
 from gui_testkit import wait_job
 
-REQUEST = AnalysisRequest("decision-tree", "demo:partworld-icnn", "demo:partworld?n=60&seed=4")
+REQUEST = AnalysisRequest("decision-tree", "demo:partworld-icnn-fc", "demo:partworld?n=60&seed=4")
 SHOT = "/tmp/decision_tree_pane.png"
 
 
 def highlighted(pane) -> set[int]:
     return {node for node, item in pane.items.items() if item.background(0) == PATH_BRUSH}
+
+
+def marked_rows(pane) -> list[float]:
+    """The rows of the α heat map marked as the selected node (horizontal lines)."""
+    return [line.value() for line in pane.alpha_plot.items if isinstance(line, pg.InfiniteLine)
+            and line.angle == 0]
 
 
 def test_path_waterfall_click_and_export_of_the_demo_tree(qtbot, window, tmp_path):
@@ -36,6 +44,11 @@ def test_path_waterfall_click_and_export_of_the_demo_tree(qtbot, window, tmp_pat
     np.testing.assert_allclose(heights, [tree.bias[node], *result.contributions(node, 0)])
     np.testing.assert_allclose(bottoms[-1] + heights[-1], tree.hypothesis(node, result.held.x[0]))
     assert f"fidelity {pane.record.metrics['fidelity']:.3f}" in pane.summary.text()
+    nodes, order, alpha = alpha_rows(result)                     # α_v: merged nodes × filters by part
+    np.testing.assert_array_equal(pane.alpha_image.image, 1.0 - alpha)  # used: dark
+    assert sorted(nodes.tolist()) == list(range(len(result.leaf_names), tree.root))
+    assert np.all(np.diff(result.filter_part[order]) >= 0)
+    assert marked_rows(pane) == [float(np.flatnonzero(nodes == node)[0]) + 0.5]
     qtbot.waitUntil(lambda: pane.isVisible())
     assert pane.grab().save(SHOT, "PNG")
 
@@ -47,11 +60,14 @@ def test_path_waterfall_click_and_export_of_the_demo_tree(qtbot, window, tmp_pat
     qtbot.mouseClick(pane.tree_widget.viewport(), Qt.LeftButton,
                      pos=pane.tree_widget.visualItemRect(item).center())
     assert pane.state.node == leaf and pane.selected_node() == leaf
+    assert marked_rows(pane) == []                               # a leaf has no row of its own
     np.testing.assert_allclose(pane.bar_item.opts["height"][1:], result.contributions(leaf, 3))
     assert item.font(0).bold() and item.text(0) == result.leaf_names[leaf]
 
     assert pane.figure_options() == {"sample": 3, "depth": 1, "node": leaf}
-    assert pane.figure().axes[1].get_title().startswith(f"node {leaf}:")
+    figure = pane.figure()
+    assert figure.axes[1].get_title().startswith(f"node {leaf}:")
+    assert figure.axes[2].images[0].get_array().shape == alpha.shape
     assert window.export("png", str(tmp_path / "tree.png"), 80)
     assert window.export("csv", str(tmp_path / "tree.csv"), 80)
     lines = (tmp_path / "tree.csv").read_text().splitlines()

@@ -10,7 +10,7 @@ PER_DEPTH = ("fidelity", "part_error", "jaccard", "prediction_error")
 
 def paths(tree: Tree, g: np.ndarray) -> np.ndarray:
     """(N, depth) each image's node at depths 1…depth, its leaf repeated below a short path."""
-    found = [tree.path(row) for row in g]
+    found = tree.paths(g)
     depth = max(int(tree.depths().max()), 1)
     return np.array([p + [p[-1]] * (depth - len(p)) for p in found], np.int64)
 

@@ -3,21 +3,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.receptive_field import unit_grid
+from engine.methods.explanatory_graph._metrics import filter_peaks
+from engine.receptive_field import UnitGrid, unit_grid
 
 NO_PART = "(no part)"
 
 
-def peak_votes(maps: np.ndarray, part_masks: np.ndarray, centre: float, stride: float) -> np.ndarray:
+def peak_votes(maps: np.ndarray, part_masks: np.ndarray, grid: UnitGrid) -> np.ndarray:
     """(D,K) how many images put filter d's peak unit's RF centre (§0.2) inside part k's mask."""
-    n, d, h, w = maps.shape
-    flat = maps.reshape(n, d, -1)
-    peak = flat.argmax(2)
-    size = part_masks.shape[2:]
-    rows = np.clip(np.round(centre + stride * (peak // w)).astype(int), 0, size[0] - 1)
-    cols = np.clip(np.round(centre + stride * (peak % w)).astype(int), 0, size[1] - 1)
-    inside = part_masks[np.arange(n)[:, None], :, rows, cols]  # (N,D,K)
-    fired = flat.max(2) > 0  # a silent filter has no peak to vote with
+    peaks, maxima = filter_peaks(maps)  # (N,D,2) the (row, col) unit, (N,D) its value
+    pixels = np.clip(np.round(grid.to_pixels(peaks)).astype(int), 0, np.array(part_masks.shape[2:]) - 1)
+    inside = part_masks[np.arange(len(maps))[:, None], :, pixels[..., 0], pixels[..., 1]]  # (N,D,K)
+    fired = maxima > 0  # a silent filter has no peak to vote with
     return (inside & fired[:, :, None]).sum(0)
 
 
@@ -25,7 +22,7 @@ def assignment(model, layer: str, maps: np.ndarray, part_masks: np.ndarray) -> t
     """(A (K+1,D) 0/1, each filter's part index): the part holding most of its peaks over the
     positives; filters whose peaks fall on no part form the last group, NO_PART [ours]."""
     grid = unit_grid(model.module, layer, part_masks.shape[-1])
-    votes = peak_votes(maps, part_masks, grid.centre, grid.stride)
+    votes = peak_votes(maps, part_masks, grid)
     best = votes.argmax(1) if votes.shape[1] else np.zeros(len(votes), np.int64)  # a category without parts
     part = np.where(votes.sum(1) > 0, best, votes.shape[1])
     a = np.zeros((votes.shape[1] + 1, len(part)), np.float64)

@@ -37,6 +37,13 @@ class Tree:
         kids = self.children(node)
         return [node] if not len(kids) else [leaf for k in kids for leaf in self.leaves_under(k)]
 
+    def leaf_counts(self) -> np.ndarray:
+        """(M,) how many leaves lie below each node (1 at a leaf), in one pass up the tree."""
+        counts = (np.bincount(self.parent[self.parent >= 0], minlength=len(self.parent)) == 0).astype(np.int64)
+        for node in range(self.root):  # parents come after their children
+            counts[self.parent[node]] += counts[node]
+        return counts
+
     def depths(self) -> np.ndarray:
         """(M,) levels below the root: the root 0, its children (the decision modes) 1."""
         depth = np.zeros(len(self.parent), np.int64)
@@ -44,14 +51,20 @@ class Tree:
             depth[node] = depth[self.parent[node]] + 1
         return depth
 
-    def path(self, g: np.ndarray) -> list[int]:
-        """Root to leaf, at each level the child with the largest cos(g_I, w_v) (§4.2 inference)."""
-        node, path, w = self.root, [], self.weights
-        while len(kids := self.children(node)):
-            norms = np.maximum(np.linalg.norm(w[kids], axis=1), 1e-12)
-            node = int(kids[np.argmax(w[kids] @ g / norms)])
-            path.append(node)
-        return path
+    def paths(self, g: np.ndarray) -> list[list[int]]:
+        """For each row g_I, root to leaf, at each level the child with the largest cos(g_I, w_v)
+        (§4.2 inference); the weights and the children are read once for all rows."""
+        w = self.weights
+        w = w / np.maximum(np.linalg.norm(w, axis=1, keepdims=True), 1e-12)
+        kids = [self.children(node) for node in range(len(self.parent))]
+        found = []
+        for row in g:
+            node, path = self.root, []
+            while len(kids[node]):
+                node = int(kids[node][np.argmax(w[kids[node]] @ row)])
+                path.append(node)
+            found.append(path)
+        return found
 
     def hypothesis(self, node: int, x: np.ndarray) -> np.ndarray:
         return x @ self.weights[node] + self.bias[node]
