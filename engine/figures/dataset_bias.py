@@ -1,6 +1,6 @@
 """Figure of a `dataset-bias` result (spec: concepts-bias-trees §5.2 analyzer, the §5.1 table): the
-mined, ground-truth and difference matrices on one diverging scale, the most suspicious pairs'
-scores, a masking table, and one image's contribution maps ρ_a, ρ_b of the chosen pair. The
+mined, ground-truth and difference matrices on one diverging scale, the relationship graph of
+the strongest mined relations, the most suspicious pairs' scores, a masking table, and one image's contribution maps ρ_a, ρ_b of the chosen pair. The
 dataset-bias pane draws the same from these helpers.
 """
 from __future__ import annotations
@@ -12,6 +12,7 @@ from engine.figures._common import grid_figure, overlay
 DIVERGING = "RdBu_r"
 MATRIX_TITLES = {"mined": "mined r_ab", "truth": "ground truth R*", "difference": "difference r − κR*"}
 BARS = 10  # pairs shown in the ranked bars
+GRAPH_EDGES = 8  # relations drawn as edges of the relationship graph
 
 
 def matrix_limit(result) -> float:
@@ -26,6 +27,37 @@ def draw_matrix(ax, matrix: np.ndarray, names: list[str], title: str, limit: flo
     ax.set_yticks(range(len(names)), names, fontsize=5)
     ax.set_title(title, fontsize=7)
     return image
+
+
+def graph_layout(count: int) -> np.ndarray:
+    """(A, 2) the attributes on the unit circle, the first on top, clockwise."""
+    angle = np.pi / 2 - 2 * np.pi * np.arange(count) / max(count, 1)
+    return np.stack([np.cos(angle), np.sin(angle)], 1)
+
+
+def graph_edges(result, count: int = GRAPH_EDGES) -> list[dict]:
+    """The `count` relations with the largest |r_ab|, strongest first: the relationship graph's
+    edges. An edge people did not state (R* = 0) is where a dataset bias would show."""
+    return sorted(result.relations, key=lambda r: -abs(r["mined"]))[:count]
+
+
+def draw_graph(ax, result, pair: int = 0) -> None:
+    """Attributes as nodes, the strongest mined relations as edges: width |r|, red r > 0, blue
+    r < 0, dashed where R* = 0 (unstated); the chosen pair green (§5.2 outputs as a graph)."""
+    xy, names, chosen = graph_layout(len(result.attributes)), result.attributes, result.relations[pair]
+    ax.set_axis_on()
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for edge in graph_edges(result):
+        ends = xy[[names.index(edge["a"]), names.index(edge["b"])]]
+        colour = "tab:green" if edge is chosen else "tab:red" if edge["mined"] > 0 else "tab:blue"
+        ax.plot(*ends.T, color=colour, lw=0.5 + 3 * abs(edge["mined"]), ls="--" if edge["truth"] == 0 else "-")
+    ax.scatter(*xy.T, s=14, color="0.2", zorder=3)
+    for (x, y), name in zip(xy, names):
+        ax.text(1.15 * x, 1.15 * y, name, fontsize=5, ha="center", va="center")
+    ax.set_xlim(-1.5, 1.5)
+    ax.set_ylim(-1.4, 1.4)
+    ax.set_title(f"relationship graph: {GRAPH_EDGES} strongest |r|", fontsize=7)
 
 
 def pair_label(relation: dict) -> str:
@@ -71,7 +103,7 @@ def draw_evidence(ax, result, sample: int, attribute: str) -> None:
 
 
 def render(record, pair: int = 0, sample: int = 0, check: str | None = None, **_):
-    """Row 1: mined, truth, difference and their colour bar (the fourth cell empty); row 2: the
+    """Row 1: mined, truth, difference and their colour bar, the relationship graph; row 2: the
     ranked pairs, the masking check labelled `check` (default the first), and ρ of the chosen
     pair's two attributes on one kept image (when kept)."""
     from engine.methods.dataset_bias.result import DatasetBiasResult  # noqa: PLC0415
@@ -82,6 +114,7 @@ def render(record, pair: int = 0, sample: int = 0, check: str | None = None, **_
     for ax, name in zip(axes[0], MATRIX_TITLES):
         image = draw_matrix(ax, getattr(result, name), result.attributes, MATRIX_TITLES[name], limit)
     figure.colorbar(image, ax=list(axes[0, :3]), shrink=0.8).ax.tick_params(labelsize=5)
+    draw_graph(axes[0, 3], result, pair)
     draw_ranking(axes[1, 0], result.relations, pair)
     shown = next((c for c in result.checks if c.label == check), result.checks[0] if result.checks else None)
     if shown is not None:

@@ -2,7 +2,8 @@
 concepts-bias-trees §5.2 analyzer, the §5.1 masking table).
 
 On top, three A×A heat maps on one diverging scale: the mined relations r_ab, the ground truth R*
-and their difference r − κR* (the chosen pair framed). Below, the ranked pairs (the exported
+and their difference r − κR* (the chosen pair framed), and the relationship graph of the
+strongest mined relations (the chosen pair green). Below, the ranked pairs (the exported
 table's rows: clicking a row selects the pair), the chosen pair's contribution maps ρ_a, ρ_b over
 a kept image, and a masking check's table (a's mean logit without / with a, while b's region is
 original, pasted or masked). Renders only from `(record, state)`; `figure()` is the export figure.
@@ -13,12 +14,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSignalBlocker
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QGraphicsRectItem, QHBoxLayout, QLabel, QSpinBox,
                                QTableWidget, QVBoxLayout, QWidget)
 
 from engine import figures
-from engine.figures.dataset_bias import DIVERGING, MATRIX_TITLES, matrix_limit
+from engine.figures.dataset_bias import DIVERGING, MATRIX_TITLES, graph_edges, graph_layout, matrix_limit
 from engine.methods.dataset_bias._masking import CONDITIONS, GROUPS
 from engine.methods.dataset_bias.result import DatasetBiasResult
 from engine.tables import bias_table
@@ -48,7 +49,8 @@ class DatasetBiasPane(QWidget):
         self.matrix_plots: list[pg.PlotItem] = []
         self.matrix_items: dict[str, pg.ImageItem] = {}
         self.frames: list[QGraphicsRectItem] = []  # the chosen pair's cell in each matrix
-        self.evidence_items: list[tuple[str, pg.ImageItem]] = []
+        self.evidence_items: list[tuple[pg.TextItem, pg.ImageItem]] = []  # ρ_a, ρ_b: title, image
+        self.graph_lines: list[pg.PlotDataItem] = []  # the relationship graph's edges, strongest first
         self._build()
 
     # building ------------------------------------------------------------------------
@@ -75,10 +77,21 @@ class DatasetBiasPane(QWidget):
             self.matrix_plots.append(box)
             self.matrix_items[name] = item
             self.frames.append(frame)
+        self.graph_plot = self.matrices.addPlot(row=0, col=len(MATRIX_TITLES), title="relationship graph")
+        self.graph_plot.setMenuEnabled(False)
+        self.graph_plot.setAspectLocked(True)
+        self.graph_plot.hideAxis("left")
+        self.graph_plot.hideAxis("bottom")
         self.pairs_table, self.masking_table = QTableWidget(), QTableWidget()
         self.pairs_table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.pairs_table.setSelectionMode(QAbstractItemView.SingleSelection)
         self.evidence_view = pg.GraphicsLayoutWidget()
+        for col in range(2):
+            box = self.evidence_view.addViewBox(row=0, col=col, lockAspect=True, invertY=True, enableMenu=False)
+            title, item = pg.TextItem("", color="w", anchor=(0, 0), fill=(0, 0, 0, 150)), pg.ImageItem(axisOrder="row-major")
+            box.addItem(item)
+            box.addItem(title)
+            self.evidence_items.append((title, item))
         lower = QHBoxLayout()
         lower.addWidget(self.pairs_table, 2)
         lower.addWidget(self.evidence_view, 2)
@@ -112,7 +125,23 @@ class DatasetBiasPane(QWidget):
         for plot in self.matrix_plots:
             plot.getAxis("left").setTicks([[(i + 0.5, f"{name} {i + 1}") for i, name in enumerate(names)]])
             plot.getAxis("bottom").setTicks([[(i + 0.5, str(i + 1)) for i in range(len(names))]])
+        self._fill_graph()
         self.render()
+
+    def _fill_graph(self) -> None:
+        """Nodes on a circle with their names, one line an edge (styled in `_render_graph`)."""
+        self.graph_plot.clear()
+        xy = graph_layout(len(self.result.attributes))
+        self.graph_lines = []
+        for edge in graph_edges(self.result):
+            ends = xy[[self.result.attributes.index(edge["a"]), self.result.attributes.index(edge["b"])]]
+            self.graph_lines.append(self.graph_plot.plot(ends[:, 0], ends[:, 1]))
+        self.graph_plot.addItem(pg.ScatterPlotItem(xy[:, 0], xy[:, 1], size=8, brush="w"))
+        for (x, y), name in zip(xy, self.result.attributes):
+            label = pg.TextItem(name, color="w", anchor=(0.5, 0.5))
+            label.setPos(1.2 * x, 1.2 * y)
+            self.graph_plot.addItem(label)
+        self.graph_plot.setRange(xRange=(-1.7, 1.7), yRange=(-1.4, 1.4), padding=0)
 
     def set_state(self, **changes) -> None:
         self.state = replace(self.state, **changes)
@@ -138,6 +167,7 @@ class DatasetBiasPane(QWidget):
         if self.result is None:
             return
         self._render_matrices()
+        self._render_graph()
         self._render_evidence()
         self._render_masking()
         relation, result = self.chosen_pair(), self.result
@@ -156,23 +186,28 @@ class DatasetBiasPane(QWidget):
             item.setImage(colorize(getattr(self.result, name), table, -limit, limit), levels=(0, 255))
             frame.setRect(b, a, 1, 1)
 
+    def _render_graph(self) -> None:
+        """Edges as the figure draws them: width |r|, red r > 0, blue r < 0, dashed where R* = 0,
+        the chosen pair green."""
+        chosen = self.chosen_pair()
+        for line, edge in zip(self.graph_lines, graph_edges(self.result)):
+            colour = (0, 200, 0) if edge is chosen else (220, 40, 40) if edge["mined"] > 0 else (40, 90, 220)
+            style = Qt.DashLine if edge["truth"] == 0 else Qt.SolidLine
+            line.setPen(pg.mkPen(colour, width=1 + 4 * abs(edge["mined"]), style=style))
+
     def _render_evidence(self) -> None:
         """ρ_a and ρ_b of the chosen pair over the chosen kept image, each on its own scale."""
-        self.evidence_view.clear()
-        self.evidence_items = []
         if not len(self.result.images):
+            for title, item in self.evidence_items:
+                title.setText("")
+                item.clear()
             return
         sample, relation = self.state.sample, self.chosen_pair()
         image = self.result.images[sample].astype(np.float32) / 255.0
-        for col, attribute in enumerate((relation["a"], relation["b"])):
+        for (title, item), attribute in zip(self.evidence_items, (relation["a"], relation["b"])):
             maps = self.result.evidence[sample, self.result.attributes.index(attribute)]
-            rgb = overlay(image, maps, lut("inferno"), 0.0, float(maps.max()) or 1.0)
-            box = self.evidence_view.addViewBox(row=0, col=col, lockAspect=True, invertY=True, enableMenu=False)
-            item = pg.ImageItem(rgb, levels=(0, 255), axisOrder="row-major")
-            box.addItem(item)
-            title = f"ρ {attribute}, {self.result.sample_names[sample]}"
-            box.addItem(pg.TextItem(title, color="w", anchor=(0, 0), fill=(0, 0, 0, 150)))
-            self.evidence_items.append((title, item))
+            item.setImage(overlay(image, maps, lut("inferno"), 0.0, float(maps.max()) or 1.0), levels=(0, 255))
+            title.setText(f"ρ {attribute}, {self.result.sample_names[sample]}")
 
     def _render_masking(self) -> None:
         check = next((c for c in self.result.checks if c.label == self.state.check), None)

@@ -16,7 +16,8 @@ from engine.data import load_data
 from engine.errors import BadInput
 from engine.jobs import Progress
 from engine.methods.base import MethodInputs
-from engine.methods.dataset_bias._masking import masked, pasted, shifted
+from engine.methods.dataset_bias._masking import masked, part_indices, pasted, shifted
+from engine.methods.dataset_bias._relations import output_signs
 from engine.methods.dataset_bias.api import compute
 from engine.methods.dataset_bias.config import DatasetBiasConfig
 from engine.models import LoadedModel
@@ -80,6 +81,26 @@ def test_the_top_pair_is_checked_both_ways_and_named_pairs_too():
     with_lipstick = data.attributes[:, 0]
     assert check.table[1, 0] == pytest.approx(red[with_lipstick].mean(), rel=1e-5)
     assert check.table[0, 0] == pytest.approx(red[~with_lipstick].mean(), rel=1e-5)
+
+
+def test_the_masked_column_is_the_score_of_the_masked_faces():
+    """lipstick reads the mean red, so with rosy cheeks masked its logit is the masked face's mean
+    red; the original column is the mining forward's logit, not a second forward."""
+    result = run()
+    data, check = load_data(FACES), result.checks[0]
+    parts = part_indices(data, "rosy_cheeks")
+    red = np.array([masked(data, i, parts)[0].mean() for i in range(len(data.images))])
+    with_lipstick = data.attributes[:, 0]
+    assert check.region == "rosy_cheeks"
+    assert check.table[:, 2] == pytest.approx([red[~with_lipstick].mean(), red[with_lipstick].mean()], rel=1e-5)
+    assert not np.allclose(check.table[:, 2], check.table[:, 0])
+
+
+def test_signs_follow_the_correlation_of_the_outputs():
+    y = np.array([[1.0, -1.0, 3.0, 5.0], [2.0, -2.0, 1.0, 5.0], [3.0, -3.0, 2.0, 5.0]])
+    signs = output_signs(y)
+    assert signs[0].tolist() == [1.0, -1.0, -1.0, 0.0]  # corr(y0, y2) < 0; y3 is constant
+    assert np.array_equal(signs, signs.T)
 
 
 def test_pasting_copies_the_donors_part_onto_this_faces_part():

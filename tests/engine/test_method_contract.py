@@ -230,7 +230,7 @@ PARTS_ON_TWO_TINY_IMAGES = 4  # only the car (images 0 and 5) appears twice in T
 # image (a leaf) and the root
 # consistency: the image, A, B and orders 0-2 with the residual on one row, the bars and the curves; a row a direction
 # pointcloud-utility: the first cloud coloured by importance and its colour bar; a row a metric
-# dataset-bias: 3 matrices (and an empty cell) with their colour bar, then the ranking, the masking table and
+# dataset-bias: 3 matrices with their colour bar, the relationship graph, then the ranking, the masking table and
 # ρ_a, ρ_b; a row a pair of the 7 face attributes (21)
 # concepts: the image, its waterfall, importance bars, ŷ against explained, w against α; a row an image
 FIGURE_GRID = {"activations": (4, 2), "baseline": (6, 5), "information": (4, 2), "explanatory-graph": (6, 5),

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from engine.analysis import AnalysisRequest
-from engine.figures.dataset_bias import DIVERGING, matrix_limit
+from engine.figures.dataset_bias import DIVERGING, GRAPH_EDGES, graph_edges, matrix_limit
 from engine.methods.dataset_bias.result import DatasetBiasResult
 from gui.panes._imaging import colorize, lut, overlay
 from gui_testkit import wait_job
@@ -20,6 +20,12 @@ SHOT = "/tmp/dataset_bias_pane.png"
 def expected_evidence(result, sample: int, attribute: str) -> np.ndarray:
     maps = result.evidence[sample, result.attributes.index(attribute)]
     return overlay(result.images[sample].astype(np.float32) / 255.0, maps, lut("inferno"), 0.0, float(maps.max()))
+
+
+def green_edges(pane, edges) -> list[tuple[str, str]]:
+    """The graph's edges drawn green: the chosen pair's, when it is among the strongest."""
+    return [(e["a"], e["b"]) for line, e in zip(pane.graph_lines, edges)
+            if line.opts["pen"].color().getRgb()[:3] == (0, 200, 0)]
 
 
 def click_row(qtbot, table, row: int) -> None:
@@ -45,8 +51,12 @@ def test_matrices_ranked_pairs_a_click_the_masking_table_and_export(qtbot, windo
     assert [table.item(r, 1).text() + "–" + table.item(r, 2).text() for r in range(3)] == \
         [f"{r['a']}–{r['b']}" for r in result.relations[:3]]
     top = result.relations[0]
-    assert [t for t, _ in pane.evidence_items] == [f"ρ {top['a']}, {result.sample_names[0]}",
-                                                   f"ρ {top['b']}, {result.sample_names[0]}"]
+    assert [t.toPlainText() for t, _ in pane.evidence_items] == [f"ρ {top['a']}, {result.sample_names[0]}",
+                                                                 f"ρ {top['b']}, {result.sample_names[0]}"]
+    edges = graph_edges(result)                                    # the relationship graph
+    assert len(pane.graph_lines) == GRAPH_EDGES == len(edges)
+    assert abs(edges[0]["mined"]) == max(abs(r["mined"]) for r in result.relations)
+    assert green_edges(pane, edges) == [(top["a"], top["b"])] * (top in edges)
     qtbot.waitUntil(lambda: pane.isVisible())
     assert pane.grab().save(SHOT, "PNG")
 
@@ -55,6 +65,7 @@ def test_matrices_ranked_pairs_a_click_the_masking_table_and_export(qtbot, windo
     assert pane.state.pair == 2 and f"{chosen['a']}–{chosen['b']}" in pane.summary.text()
     a, b = result.attributes.index(chosen["a"]), result.attributes.index(chosen["b"])
     assert all(frame.rect().getRect() == (b, a, 1, 1) for frame in pane.frames)
+    assert green_edges(pane, edges) == [(chosen["a"], chosen["b"])] * (chosen in edges)
     for (_, item), attribute in zip(pane.evidence_items, (chosen["a"], chosen["b"])):
         np.testing.assert_array_equal(item.image, expected_evidence(result, 0, attribute))
     pane.sample_spin.setValue(3)
@@ -72,7 +83,9 @@ def test_matrices_ranked_pairs_a_click_the_masking_table_and_export(qtbot, windo
         assert [masking.item(g, c + 1).text() for c in range(3)] == [f"{v:.4g}" for v in check.table[g]]
 
     assert pane.figure_options() == {"pair": 2, "sample": 3, "check": "smile:rosy_cheeks"}
-    assert pane.figure().axes[5].get_title() == "smile logit, rosy_cheeks region"
+    figure = pane.figure()
+    assert figure.axes[5].get_title() == "smile logit, rosy_cheeks region"
+    assert figure.axes[3].get_title().startswith("relationship graph") and len(figure.axes[3].lines) == GRAPH_EDGES
     assert window.export("png", str(tmp_path / "bias.png"), 80)
     assert (tmp_path / "bias.png").stat().st_size > 10000
     assert window.export("csv", str(tmp_path / "bias.csv"), 80)

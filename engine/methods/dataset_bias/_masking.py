@@ -86,9 +86,10 @@ def masked(data, i: int, parts: list[int]) -> np.ndarray:
     return image
 
 
-def check(model, data, names: list[str], attribute: str, region: str, images: int, batch_size: int,
-          rng: np.random.Generator, progress: Progress) -> MaskingCheck:
-    """The §5.1 table for (attribute, region) on the first `images` images of the data."""
+def check(model, data, logits: np.ndarray, names: list[str], attribute: str, region: str, images: int,
+          batch_size: int, rng: np.random.Generator, progress: Progress) -> MaskingCheck:
+    """The §5.1 table for (attribute, region) on the first `images` images of the data; `logits`
+    (N, A) are the model's on the images as they are (the "original" column)."""
     a, parts = names.index(attribute), part_indices(data, region)
     n = min(images, len(data.images))
     donors = np.flatnonzero(data.attributes[:, data.attribute_names.index(region)])
@@ -96,13 +97,14 @@ def check(model, data, names: list[str], attribute: str, region: str, images: in
         raise BadInput(f"no image of the data has {region}: no donor to paste it from")
     chosen = [_donor(rng, donors, i) for i in range(n)]
     scores = np.zeros((n, len(CONDITIONS)))
+    scores[:, 0] = logits[:n, a]
     for start in range(0, n, batch_size):
         progress.step(start, n, f"masking check {attribute} with {region}")
         rows = range(start, min(start + batch_size, n))
-        versions = [data.images[list(rows)], np.stack([pasted(data, i, chosen[i], parts) for i in rows]),
+        versions = [np.stack([pasted(data, i, chosen[i], parts) for i in rows]),
                     np.stack([masked(data, i, parts) for i in rows])]
         with torch.no_grad():
-            for c, batch in enumerate(versions):
+            for c, batch in enumerate(versions, start=1):
                 scores[start:start + len(rows), c] = model.module(model.prepare(batch))[:, a].cpu().numpy()
     group = data.attributes[:n, data.attribute_names.index(attribute)].astype(int)
     table = np.array([scores[group == g].mean(0) if (group == g).any() else np.full(len(CONDITIONS), np.nan)

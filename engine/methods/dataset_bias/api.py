@@ -38,8 +38,8 @@ def compute(inputs: MethodInputs, config: DatasetBiasConfig, progress: Progress)
     for index, (a, b) in enumerate(pairs):
         share = (1 - MINING) / len(pairs)
         span = progress.child(MINING + share * index, MINING + share * (index + 1))
-        checks.append(_masking.check(inputs.model, inputs.data, names, a, b, config.masking_images,
-                                     config.batch_size, rng, span))
+        checks.append(_masking.check(inputs.model, inputs.data, patterns.logits, names, a, b,
+                                     config.masking_images, config.batch_size, rng, span))
     progress.step(1.0, 1.0, "relations mined")
     return DatasetBiasResult(config, names, layer, mined, patterns.cosine, truth, relations, checks,
                              to_uint8(inputs.data.images[:kept]), patterns.evidence,
