@@ -11,7 +11,7 @@ from engine.data import load_data
 from engine.data.partworld import FACE_ATTRIBUTES
 from engine.jobs import Progress
 from engine.models import RESOURCES, load_model
-from engine.models.training import TrainConfig, accuracy_of, train
+from engine.models.training import TrainConfig, _batch_loss, accuracy_of, targets_of, train
 
 TINY_FACES = "demo:partworld?family=faces&n=16&seed=0&size=32"
 HELD_OUT = "demo:partworld?family=faces&n=8&seed=1&size=32"
@@ -34,6 +34,21 @@ def test_multi_label_accuracy_is_the_mean_per_attribute_accuracy():
     # predicts (present, absent, present): right 3/4, 3/4, 2/4 of the rows
     assert accuracy_of(Fixed([2.0, -1.0, 0.5]), (images,), targets) == pytest.approx(8 / 12)
     assert accuracy_of(Fixed([2.0, -1.0, 0.5]), (images,), targets, batch_size=3) == pytest.approx(8 / 12)
+
+
+def test_the_loss_is_binary_cross_entropy_for_attribute_targets_and_cross_entropy_for_labels():
+    logits = [[2.0, -1.0, 0.5]]
+    model, images = Fixed(logits), torch.zeros(2, 1)
+    attributes = targets_of("partworld-attributes", load_data(TINY_FACES))
+    assert attributes.dtype == np.float32 and attributes.shape[1] == len(FACE_ATTRIBUTES)
+    present = torch.tensor([[1.0, 0.0, 1.0]] * 2)
+    # −mean(log σ(2), log(1 − σ(−1)), log σ(0.5)), by hand
+    by_hand = -np.mean([np.log(1 / (1 + np.exp(-2.0))), np.log(1 - 1 / (1 + np.exp(1.0))),
+                        np.log(1 / (1 + np.exp(-0.5)))])
+    assert _batch_loss(model, [images], present, 1)[0].item() == pytest.approx(by_hand, rel=1e-6)
+    labels = torch.tensor([0, 2])
+    soft = np.exp(logits[0]) / np.exp(logits[0]).sum()
+    assert _batch_loss(model, [images], labels, 1)[0].item() == pytest.approx(-np.log(soft[[0, 2]]).mean(), rel=1e-6)
 
 
 def test_training_names_the_outputs_after_the_attributes(tmp_path):

@@ -16,6 +16,7 @@ held-out images, `train/…` over the training ones: `explained_share`, `relativ
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -47,24 +48,24 @@ class ConceptsResult:
     sample_names: list
     model2: str                 # the concept model's spec; "" when the performer's own outputs
 
-    @property
+    @cached_property  # derived once: metrics() and the pane read each several times
     def contribution(self) -> np.ndarray:
         return self.alpha * self.concept_scores
 
-    @property
+    @cached_property
     def explained(self) -> np.ndarray:
         return self.contribution.sum(1) + np.float32(self.bias)
 
-    @property
+    @cached_property
     def residual(self) -> np.ndarray:
         return self.yhat - self.explained
 
-    @property
+    @cached_property
     def explained_share(self) -> np.ndarray:
         size = np.abs(self.contribution).sum(1)
         return size / np.maximum(size + np.abs(self.residual), np.float32(1e-12))
 
-    @property
+    @cached_property
     def entropy(self) -> np.ndarray:
         size = np.abs(self.contribution)
         p = size / np.maximum(size.sum(1, keepdims=True), np.float32(1e-12))
