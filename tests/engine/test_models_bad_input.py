@@ -219,7 +219,7 @@ def test_unknown_spec_kind_lists_the_valid_kinds(spec):
 def test_unknown_demo_model():
     assert bad_input("demo:alexnet") == ("unknown demo model 'alexnet'; valid: partworld-cnn, "
                                          "partworld-cnn-seed2, text-cnn, text-lstm, text-transformer, "
-                                         "partworld-icnn, partworld-cnn6, pointnet, pointnet2-ssg, "
+                                         "partworld-icnn, partworld-cnn6, partworld-icnn-fc, pointnet, pointnet2-ssg, "
                                          "pointnet2-msg, dgcnn, partworld-attributes, "
                                          "partworld-attributes-biased")
 
