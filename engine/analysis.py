@@ -81,11 +81,18 @@ def execute(request: AnalysisRequest, progress: Progress, cache: ModelCache | No
     if data.kind not in method.input_kinds:
         raise BadInput(f"{method.name} analyses {' or '.join(method.input_kinds)} data, not {data.kind} "
                        f"({data.spec})")
-    layers = pick_layers(model.module, request.layers, every_layer=data.kind == "text")
+    layers = method_layers(method, model.module, request.layers, data.kind == "text")
     inputs = MethodInputs(model, data, layers, request.seed, model2)
     seed_everything(request.seed)
     result = method.compute(inputs, config, progress.child(0.1, 1.0))
     return result.to_record(request.model, request.data, request.seed)
+
+
+def method_layers(method, module, requested: list[str] | None, text: bool = False) -> list[str]:
+    """The layers a run reads: those asked for, else the method's own default, else the model's."""
+    if not requested and method.default_layers is not None:
+        requested = method.default_layers(module)
+    return pick_layers(module, requested, every_layer=text)
 
 
 def check_input(model: LoadedModel, data) -> None:

@@ -220,13 +220,23 @@ def decision_tree_table(record: ResultRecord) -> tuple[list[str], list[list]]:
     return header, rows
 
 
+def explainer_table(record: ResultRecord) -> tuple[list[str], list[list]]:
+    """One row per image (spec concepts-bias-trees §6): its split, the interpretable share p, the
+    reconstruction error at L′, its label and the performer's prediction from the reconstruction."""
+    a, names = record.arrays, record.meta["class_names"]
+    rows = [[sample, "held_out" if a["held_out"][i] else "train", float(a["share"][i]),
+             float(a["reconstruction_error"][i]), names[a["labels"][i]] if a["labels"][i] >= 0 else "",
+             names[a["predictions"][i]]] for i, sample in enumerate(record.meta["sample_names"])]
+    return ["sample", "split", "share", "reconstruction_error", "label", "prediction_from_reconstruction"], rows
+
+
 TABLES = {"activations": activations_table, "attribution": attribution_table,
           "information": information_table, "explanatory-graph": graph_table,
           "graph-inference": inference_table, "part-localization": localization_table,
           "location-instability": instability_table, "part-interpretability": interpretability_table,
           "interpretable-training": training_table, "consistency": consistency_table,
           "pointcloud-utility": utility_table, "concepts": concepts_table,
-          "decision-tree": decision_tree_table, "dataset-bias": bias_table}
+          "decision-tree": decision_tree_table, "dataset-bias": bias_table, "explainer": explainer_table}
 
 
 def table(record: ResultRecord) -> tuple[list[str], list[list]]:

@@ -9,9 +9,8 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from engine.errors import BadInput, choices
-from engine.figures import (activations, attribution, concepts, consistency, dataset_bias, decision_tree, graph,
-                            information, parts,
-                             point_cloud, training)
+from engine.figures import (activations, attribution, concepts, consistency, dataset_bias, decision_tree, explainer,
+                            graph, information, parts, point_cloud, training)
 from engine.results import ResultRecord
 
 RENDERERS = {"activations": activations.render, "attribution": attribution.render,
@@ -22,7 +21,7 @@ RENDERERS = {"activations": activations.render, "attribution": attribution.rende
              "consistency": consistency.render, "concepts": concepts.render,
              "interpretable-training": training.render, "pointcloud-utility": point_cloud.render,
              "decision-tree": decision_tree.render,
-             "dataset-bias": dataset_bias.render}
+             "dataset-bias": dataset_bias.render, "explainer": explainer.render}
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
 

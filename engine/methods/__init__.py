@@ -14,6 +14,7 @@ from engine.methods.concepts import METHOD as CONCEPTS
 from engine.methods.consistency import METHOD as CONSISTENCY
 from engine.methods.decision_tree import METHOD as DECISION_TREE
 from engine.methods.dataset_bias import METHOD as DATASET_BIAS
+from engine.methods.explainer import METHOD as EXPLAINER
 from engine.methods.explanatory_graph import METHOD as EXPLANATORY_GRAPH
 from engine.methods.graph_inference import METHOD as GRAPH_INFERENCE
 from engine.methods.information import METHOD as INFORMATION
@@ -28,7 +29,7 @@ METHODS: dict[str, Method] = {m.name: m for m in (ACTIVATIONS, BASELINE, INFORMA
                                                    GRAPH_INFERENCE, PART_LOCALIZATION, LOCATION_INSTABILITY,
                                                    PART_INTERPRETABILITY, INTERPRETABLE_TRAINING, CONSISTENCY,
                                                    POINTCLOUD_UTILITY, CONCEPTS, DECISION_TREE,
-                                                   DATASET_BIAS)}
+                                                   DATASET_BIAS, EXPLAINER)}
 
 
 def get_method(name: str) -> Method:

@@ -30,3 +30,5 @@ class Method:
     needs_model2: bool = False
     accepts_model2: bool = False     # loads --model2 when one is given, runs without it too
     input_kinds: tuple = ("image",)  # the data kinds it analyses
+    default_layers: Callable | None = None  # module → the layers it reads when none are asked for
+                                            # (None: the model's default layer)

@@ -3,7 +3,9 @@
 Click a cell → that filter (and sample) becomes the document's selection; the right
 side shows the filter's top-k samples with its activation laid over them, and, for an
 interpretable layer, that filter on that sample: raw map, template, masked map and μ̂'s
-receptive-field centre (spec: interpretable-cnn §2.12, _masked_panels). Renders only
+receptive-field centre (spec: interpretable-cnn §2.12, _masked_panels). An explainer's result
+(concepts-bias-trees §6) shows the performer's layer and the explainer's masked layer the same
+way, with each kept sample's interpretable share p. Renders only
 from `(record, state)`; `figure()` gives the same view as a publication figure.
 """
 from __future__ import annotations
@@ -39,7 +41,7 @@ class ActivationMapsPaneState:
 
 
 class ActivationMapsPane(QWidget):
-    kinds = ("activations",)
+    kinds = ("activations", "explainer")  # an explainer's record carries its maps as activations do
     title = "Activation maps"
 
     def __init__(self, document, parent: QWidget | None = None) -> None:
@@ -53,6 +55,7 @@ class ActivationMapsPane(QWidget):
     # building ------------------------------------------------------------------------
     def _build(self) -> None:
         self.layer_box, self.cmap_box = QComboBox(), QComboBox()
+        self.layer_box.setSizeAdjustPolicy(QComboBox.AdjustToContents)  # "explainer.masked" in full
         self.cmap_box.addItems(COLORMAPS)
         self.auto_box = QCheckBox("auto limits")
         self.auto_box.setChecked(True)
@@ -68,6 +71,9 @@ class ActivationMapsPane(QWidget):
         self.top_view, self.top_box, self.top_item = self._image_view()
         self.info = QLabel("Click a cell of the grid: its filter's top samples appear here.")
         self.info.setWordWrap(True)
+        self.explainer_info = QLabel()  # an explainer's result: what its interpretable track explains
+        self.explainer_info.setWordWrap(True)
+        self.explainer_info.setVisible(False)
         self.masked_panels = MaskedPanels()
         self.masked_panels.setVisible(False)
         self.highlight = pg.QtWidgets.QGraphicsRectItem()
@@ -83,6 +89,7 @@ class ActivationMapsPane(QWidget):
         splitter.addWidget(right)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
+        layout.addWidget(self.explainer_info)
         layout.addWidget(splitter, 1)
         self._connect()
 
@@ -212,6 +219,7 @@ class ActivationMapsPane(QWidget):
         self.grid_item.setImage(rgb, levels=(0, 255))
         self._render_top(table, lo, hi)
         self._render_masked(table)
+        self._render_explainer()
 
     def _render_top(self, table, lo: float, hi: float) -> None:
         f = self.state.filter
@@ -251,6 +259,24 @@ class ActivationMapsPane(QWidget):
         caption = (f"filter {f} on {self.record.meta['sample_names'][s]}: μ̂ = (row {row}, col {col}), "
                    f"RF centre ({x:.1f}, {y:.1f}) px")
         self.masked_panels.show(view, table, levels, caption)
+
+    def _render_explainer(self) -> None:
+        """For an explainer (concepts-bias-trees §6): the interpretable share p of each kept sample
+        (a grid row), the chosen one's first, and the held-out summary."""
+        shown = self.record.kind == "explainer"
+        self.explainer_info.setVisible(shown)
+        if not shown:
+            return
+        share, names, m = self.record.arrays["share"], self.record.meta["sample_names"], self.record.metrics
+        rows = range(len(self.record.arrays["images"]))
+        chosen = self.state.sample if self.state.sample is not None else 0
+        self.explainer_info.setText(
+            f"explainer of {self.record.meta['layer']} → {self.record.meta['target_layer']}: {names[chosen]} "
+            f"p = {share[chosen]:.3f} (share explained by the interpretable filters); rows: "
+            + ", ".join(f"{names[r]} {share[r]:.2f}" for r in rows)
+            + f". Held out: mean p {m['explained_share']:.3f}, reconstruction error "
+            f"{m['reconstruction_error']:.3f}, accuracy from the reconstruction "
+            f"{m['performer_accuracy_from_reconstruction']:.3f} (own {m['performer_accuracy']:.3f}).")
 
     def top_samples(self, f: int):
         """[(image, map)], peak values and sample names of filter f's top samples."""

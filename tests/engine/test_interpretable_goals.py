@@ -25,10 +25,10 @@ CNN, CNN_LAYER = "demo:partworld-cnn6", "conv6"
 DONE_WHEN, HELD_OUT = "demo:partworld?n=300", "demo:partworld?n=300&seed=2"
 # what these runs gave when the tests were written (interpretable, ordinary) on each data set:
 # neither the instability goal (ratio ≤ 0.65) nor the interpretability goal (gain ≥ 0.15) holds
-MEASURED = {DONE_WHEN: {"instability": (0.1191, 0.1140), "instability_ratio": 1.044,
+MEASURED = {DONE_WHEN: {"instability": (0.1191, 0.1138), "instability_ratio": 1.046,
                         "interpretability": (0.1703, 0.0990), "interpretability_gain": 0.0714,
                         "accuracy": (1.0, 1.0)},
-            HELD_OUT: {"instability": (0.1146, 0.1058), "instability_ratio": 1.084,
+            HELD_OUT: {"instability": (0.1143, 0.1056), "instability_ratio": 1.082,
                        "interpretability": (0.1461, 0.1016), "interpretability_gain": 0.0445,
                        "accuracy": (1.0, 0.9933)}}
 

@@ -11,12 +11,11 @@ import numpy as np
 import pytest
 
 from engine import settings
-from engine.analysis import AnalysisRequest, ModelCache, execute, seed_everything
+from engine.analysis import AnalysisRequest, ModelCache, execute, method_layers, seed_everything
 from engine.data import load_data
 from engine.export import data_text
 from engine.figures import render
 from engine.jobs import CancelToken, Cancelled, Progress, run_job
-from engine.layers import pick_layers
 from engine.methods import METHODS, MethodInputs, method_for_kind
 from engine.results import load_result, save_result
 from engine.models import load_model
@@ -51,6 +50,9 @@ CASES = [
     ("concepts", {"epochs": "2", "batch_size": "4", "width": "4"}),  # "car" by the tiny model's other 4 outputs
     ("decision-tree", {"batch_size": "4"}),
     ("dataset-bias", {"masking_images": "6", "evidence_images": "2", "batch_size": "4"}),
+    # 16 filters on the car's two images: of 4 at most one fired on both, and instability needs two
+    ("explainer", {"epochs": "1", "filters": "16", "batch_size": "4", "samples_kept": "2", "images": "4",
+                   "crop": "none", "class_name": "car"}),
 ]
 # methods that read masked filters run on a tiny interpretable CNN (ICNN_FOLDER) instead,
 # point methods on a tiny untrained PointNet++ (POINT_FOLDER) and clouds of 64 points,
@@ -71,7 +73,7 @@ def test_the_table_covers_every_registered_method():
 def inputs_for(model, name: str, layers=None, seed=0) -> MethodInputs:
     """A method that needs a second model compares the tiny model with itself."""
     data = load_data(data_for(name))
-    return MethodInputs(model, data, pick_layers(model.module, layers), seed,
+    return MethodInputs(model, data, method_layers(METHODS[name], model.module, layers), seed,
                         model if METHODS[name].needs_model2 else None)
 
 
@@ -232,18 +234,20 @@ PARTS_ON_TWO_TINY_IMAGES = 4  # only the car (images 0 and 5) appears twice in T
 # pointcloud-utility: the first cloud coloured by importance and its colour bar; a row a metric
 # dataset-bias: 3 matrices with their colour bar, the relationship graph, then the ranking, the masking table and
 # ρ_a, ρ_b; a row a pair of the 7 face attributes (21)
+# explainer: losses, share, error, instability (and 3 empty cells); the image and 3 filters of each layer; a row an image
 # concepts: the image, its waterfall, importance bars, ŷ against explained, w against α; a row an image
 FIGURE_GRID = {"activations": (4, 2), "baseline": (6, 5), "information": (4, 2), "explanatory-graph": (6, 5),
                "graph-inference": (2, 3), "part-localization": (2, 1), "location-instability": (1, 2),
                "part-interpretability": (1, 2), "interpretable-training": (1, 5),
                "consistency": (1, 7), "pointcloud-utility": (1, 1), "concepts": (1, 5), "decision-tree": (1, 4),
-               "dataset-bias": (2, 4)}
+               "dataset-bias": (2, 4), "explainer": (2, 7)}
 FIGURE_EXTRA_AXES = {"information": 2, "explanatory-graph": 1, "part-localization": 1, "interpretable-training": 1,
                      "consistency": 2, "pointcloud-utility": 1, "dataset-bias": 1}
 TABLE_ROWS = {"activations": 4, "baseline": 6, "information": 6, "explanatory-graph": 24,
               "graph-inference": 6, "part-localization": PARTS_ON_TWO_TINY_IMAGES, "location-instability": 4,
               "part-interpretability": 4, "interpretable-training": 8,
-              "consistency": 2, "pointcloud-utility": 9, "concepts": 6, "decision-tree": 2, "dataset-bias": 21}
+              "consistency": 2, "pointcloud-utility": 9, "concepts": 6, "decision-tree": 2, "dataset-bias": 21,
+              "explainer": 6}
 
 
 @pytest.mark.parametrize("name, values", CASES, ids=NAMES)

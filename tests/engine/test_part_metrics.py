@@ -51,6 +51,20 @@ def test_top_images_are_ranked_among_those_showing_the_landmark():
     assert np.isnan(after[0, 0])
 
 
+def test_a_silent_filter_has_no_position_and_no_instability():
+    """A post-ReLU map of zeros peaks at its first cell: those images are left out of its top
+    images (else a dead filter, in the same corner on every image, would look perfectly steady)."""
+    rng = np.random.default_rng(2)
+    marks = rng.uniform(10, 200, (40, 1, 2))
+    corner = np.zeros((40, 2, 2))
+    scores = np.zeros((40, 2))
+    scores[:10, 1] = rng.uniform(1, 2, 10)                      # the second filter fires on 10 images
+    table = instability_table(corner, scores, marks, 100, among_having=True)
+    assert np.isnan(table[0, 0])                                # silent everywhere: nothing to measure
+    distances = np.linalg.norm(marks[:10, 0], axis=1)           # only the images where it fired
+    assert table[1, 0] == pytest.approx(np.std(distances, ddof=1))
+
+
 def test_fewer_than_two_images_with_a_landmark_give_nan_and_are_skipped():
     marks = np.array([[[5.0, 5.0], [1.0, 1.0]], [[9.0, 5.0], [np.nan, np.nan]], [[7.0, 1.0], [np.nan, np.nan]]])
     table = instability_table(np.zeros((3, 1, 2)), np.ones((3, 1)), marks, 100, among_having=True)

@@ -19,6 +19,16 @@ def wait_job(qtbot, win, job_id: str, timeout_ms: int = 60000) -> None:
                     timeout=timeout_ms)
 
 
+def shown_in(qtbot, window, request, pane_name: str, kind: str, timeout_ms: int = 120000):
+    """Run `request` in the window until done; the pane `pane_name`, current and showing the result."""
+    job_id = window.run(request)
+    wait_job(qtbot, window, job_id, timeout_ms=timeout_ms)
+    assert window.document.jobs[job_id].status == "done", window.document.jobs[job_id].reason
+    pane = window.panes[pane_name]
+    assert window.current_pane() is pane and pane.record.kind == kind
+    return pane
+
+
 def click_view_point(qtbot, graphics_view, view_box, point) -> None:
     """A real mouse click on the widget pixel that shows `point` of `view_box`."""
     scene_point = view_box.mapViewToScene(point)

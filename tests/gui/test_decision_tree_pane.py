@@ -10,7 +10,7 @@ from engine.analysis import AnalysisRequest
 from engine.figures.decision_tree import alpha_rows
 from engine.methods.decision_tree.result import DecisionTreeResult
 from gui.panes.decision_tree import PATH_BRUSH
-from gui_testkit import wait_job
+from gui_testkit import shown_in
 
 REQUEST = AnalysisRequest("decision-tree", "demo:partworld-icnn-fc", "demo:partworld?n=60&seed=4")
 SHOT = "/tmp/decision_tree_pane.png"
@@ -27,11 +27,7 @@ def marked_rows(pane) -> list[float]:
 
 
 def test_path_waterfall_click_and_export_of_the_demo_tree(qtbot, window, tmp_path):
-    job_id = window.run(REQUEST)
-    wait_job(qtbot, window, job_id, timeout_ms=120000)
-    assert window.document.jobs[job_id].status == "done", window.document.jobs[job_id].reason
-    pane = window.panes["decision_tree"]
-    assert window.current_pane() is pane and pane.record.kind == "decision-tree"
+    pane = shown_in(qtbot, window, REQUEST, "decision_tree", "decision-tree")
     result = DecisionTreeResult.from_record(pane.record)
     tree = result.tree
 

@@ -32,15 +32,19 @@ def _top_distances(positions, scores, landmarks, units, images) -> np.ndarray:
 
 def _having_distances(positions, scores, landmarks, images) -> np.ndarray:
     """(U,T,P) like `_top_distances` for every unit, but the top-T images of landmark k are
-    ranked among the images showing k (interpretable-cnn §2.8 step 3); NaN pads short lists."""
+    ranked among the images showing k (interpretable-cnn §2.8 step 3); NaN pads short lists.
+    [ours] An image where the unit is silent (score ≤ 0: a post-ReLU map of zeros, whose arg-max
+    is the first cell) gives it no position, so it is not among its top images either: else a
+    filter that never fires sits in a corner on every image and looks perfectly steady."""
     n, units = scores.shape
     out = np.full((units, min(images, n), landmarks.shape[1]), np.nan)
+    live = scores > 0
     for k in range(landmarks.shape[1]):
-        having = np.isfinite(landmarks[:, k]).all(1)
-        ranked = np.where(having[:, None], scores, -np.inf)
+        counted = np.isfinite(landmarks[:, k]).all(1)[:, None] & live          # (N,U)
+        ranked = np.where(counted, scores, -np.inf)
         best = np.argsort(-ranked, axis=0, kind="stable")[:images]             # (T,U)
         d = np.linalg.norm(landmarks[best, k] - positions[best, np.arange(units)], axis=-1)
-        out[:, :, k] = np.where(having[best], d, np.nan).T
+        out[:, :, k] = np.where(np.take_along_axis(counted, best, 0), d, np.nan).T
     return out
 
 
