@@ -230,13 +230,23 @@ def explainer_table(record: ResultRecord) -> tuple[list[str], list[list]]:
     return ["sample", "split", "share", "reconstruction_error", "label", "prediction_from_reconstruction"], rows
 
 
+def transplant_table(record: ResultRecord) -> tuple[list[str], list[list]]:
+    """One row a variant (spec concepts-bias-trees §6): the labelled new-category images it used
+    (−1: the old categories through their own modules), pixel accuracy and IoU on held-out images."""
+    from engine.methods.transplant.result import TransplantResult  # noqa: PLC0415
+
+    rows = [list(row) for row in TransplantResult.from_record(record).scores()]
+    return ["variant", "labelled_images", "accuracy", "iou"], rows
+
+
 TABLES = {"activations": activations_table, "attribution": attribution_table,
           "information": information_table, "explanatory-graph": graph_table,
           "graph-inference": inference_table, "part-localization": localization_table,
           "location-instability": instability_table, "part-interpretability": interpretability_table,
           "interpretable-training": training_table, "consistency": consistency_table,
           "pointcloud-utility": utility_table, "concepts": concepts_table,
-          "decision-tree": decision_tree_table, "dataset-bias": bias_table, "explainer": explainer_table}
+          "decision-tree": decision_tree_table, "dataset-bias": bias_table, "explainer": explainer_table,
+          "transplant": transplant_table}
 
 
 def table(record: ResultRecord) -> tuple[list[str], list[list]]:

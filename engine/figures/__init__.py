@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 from engine.errors import BadInput, choices
 from engine.figures import (activations, attribution, concepts, consistency, dataset_bias, decision_tree, explainer,
-                            graph, information, parts, point_cloud, training)
+                            graph, information, parts, point_cloud, training, transplant)
 from engine.results import ResultRecord
 
 RENDERERS = {"activations": activations.render, "attribution": attribution.render,
@@ -21,7 +21,8 @@ RENDERERS = {"activations": activations.render, "attribution": attribution.rende
              "consistency": consistency.render, "concepts": concepts.render,
              "interpretable-training": training.render, "pointcloud-utility": point_cloud.render,
              "decision-tree": decision_tree.render,
-             "dataset-bias": dataset_bias.render, "explainer": explainer.render}
+             "dataset-bias": dataset_bias.render, "explainer": explainer.render,
+             "transplant": transplant.render}
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
 

@@ -23,13 +23,14 @@ from engine.methods.location_instability import METHOD as LOCATION_INSTABILITY
 from engine.methods.part_interpretability import METHOD as PART_INTERPRETABILITY
 from engine.methods.part_localization import METHOD as PART_LOCALIZATION
 from engine.methods.pointcloud_utility import METHOD as POINTCLOUD_UTILITY
+from engine.methods.transplant import METHOD as TRANSPLANT
 from engine.methods.base import Method, MethodInputs  # noqa: F401 (re-exported)
 
 METHODS: dict[str, Method] = {m.name: m for m in (ACTIVATIONS, BASELINE, INFORMATION, EXPLANATORY_GRAPH,
                                                    GRAPH_INFERENCE, PART_LOCALIZATION, LOCATION_INSTABILITY,
                                                    PART_INTERPRETABILITY, INTERPRETABLE_TRAINING, CONSISTENCY,
                                                    POINTCLOUD_UTILITY, CONCEPTS, DECISION_TREE,
-                                                   DATASET_BIAS, EXPLAINER)}
+                                                   DATASET_BIAS, EXPLAINER, TRANSPLANT)}
 
 
 def get_method(name: str) -> Method:

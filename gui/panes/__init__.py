@@ -10,12 +10,13 @@ from gui.panes.graph_browser import GraphBrowserPane
 from gui.panes.part_metrics import PartMetricsPane
 from gui.panes.point_cloud import PointCloudPane
 from gui.panes.training_dashboard import TrainingDashboardPane
+from gui.panes.transplant import TransplantPane
 
 PANES = {"activation_maps": ActivationMapsPane, "entropy_heatmaps": EntropyHeatmapsPane,
          "graph_browser": GraphBrowserPane, "training_dashboard": TrainingDashboardPane,
          "part_metrics": PartMetricsPane, "consistency": ConsistencyPane,
          "point_cloud": PointCloudPane, "concept_bars": ConceptBarsPane, "decision_tree": DecisionTreePane,
-         "dataset_bias": DatasetBiasPane,
+         "dataset_bias": DatasetBiasPane, "transplant": TransplantPane,
          "figure": FigurePane}
 
 

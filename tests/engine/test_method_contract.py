@@ -53,6 +53,8 @@ CASES = [
     # 16 filters on the car's two images: of 4 at most one fired on both, and instability needs two
     ("explainer", {"epochs": "1", "filters": "16", "batch_size": "4", "samples_kept": "2", "images": "4",
                    "crop": "none", "class_name": "car"}),
+    ("transplant", {"new_category": "car", "epochs": "1", "batch_size": "4", "teacher_images": "1",
+                    "pool_images": "1", "shots": "0,1", "width": "4"}),
 ]
 # methods that read masked filters run on a tiny interpretable CNN (ICNN_FOLDER) instead,
 # point methods on a tiny untrained PointNet++ (POINT_FOLDER) and clouds of 64 points,
@@ -64,6 +66,7 @@ POINT_FOLDER: list[str] = []
 ATTRIBUTE_METHODS = {"dataset-bias"}
 ATTRIBUTES_FOLDER: list[str] = []
 NAMES = [name for name, _ in CASES]
+TRANSPLANT_DATA = "demo:partworld?n=20&seed=3&size=32"
 
 
 def test_the_table_covers_every_registered_method():
@@ -109,6 +112,8 @@ def spec_for(name: str, model_spec: str) -> str:
 
 
 def data_for(name: str) -> str:
+    if name == "transplant":  # a teacher's image, a pool image and two to measure on, of one category
+        return TRANSPLANT_DATA
     if name in ATTRIBUTE_METHODS:
         return TINY_FACES
     return TINY_POINTS if name in POINT_METHODS else TINY_DATA
@@ -234,20 +239,21 @@ PARTS_ON_TWO_TINY_IMAGES = 4  # only the car (images 0 and 5) appears twice in T
 # pointcloud-utility: the first cloud coloured by importance and its colour bar; a row a metric
 # dataset-bias: 3 matrices with their colour bar, the relationship graph, then the ranking, the masking table and
 # ρ_a, ρ_b; a row a pair of the 7 face attributes (21)
+# transplant: the scores, the image, its foreground and 4 variants (teacher, transplanted, finetune_0, _1)
 # explainer: losses, share, error, instability (and 3 empty cells); the image and 3 filters of each layer; a row an image
 # concepts: the image, its waterfall, importance bars, ŷ against explained, w against α; a row an image
 FIGURE_GRID = {"activations": (4, 2), "baseline": (6, 5), "information": (4, 2), "explanatory-graph": (6, 5),
                "graph-inference": (2, 3), "part-localization": (2, 1), "location-instability": (1, 2),
                "part-interpretability": (1, 2), "interpretable-training": (1, 5),
                "consistency": (1, 7), "pointcloud-utility": (1, 1), "concepts": (1, 5), "decision-tree": (1, 4),
-               "dataset-bias": (2, 4), "explainer": (2, 7)}
+               "dataset-bias": (2, 4), "explainer": (2, 7), "transplant": (1, 7)}
 FIGURE_EXTRA_AXES = {"information": 2, "explanatory-graph": 1, "part-localization": 1, "interpretable-training": 1,
                      "consistency": 2, "pointcloud-utility": 1, "dataset-bias": 1}
 TABLE_ROWS = {"activations": 4, "baseline": 6, "information": 6, "explanatory-graph": 24,
               "graph-inference": 6, "part-localization": PARTS_ON_TWO_TINY_IMAGES, "location-instability": 4,
               "part-interpretability": 4, "interpretable-training": 8,
               "consistency": 2, "pointcloud-utility": 9, "concepts": 6, "decision-tree": 2, "dataset-bias": 21,
-              "explainer": 6}
+              "explainer": 6, "transplant": 5}
 
 
 @pytest.mark.parametrize("name, values", CASES, ids=NAMES)
