@@ -15,6 +15,7 @@ from engine import settings
 from engine.data import load_data
 from engine.errors import BadInput
 from engine.jobs import JobOutcome, Progress, run_job
+from engine.distributed import executor_for
 from engine.layers import pick_layers
 from engine.methods import MethodInputs, get_method
 from engine.models import LoadedModel, load_model
@@ -33,6 +34,7 @@ class AnalysisRequest:
     model2: str = ""
     weights: str = ""
     trust_pickle: bool = False
+    ray: str = ""  # "auto" or a Ray cluster's address: the per-sample pieces run there (issue 10 §1)
 
     def describe(self) -> str:
         return f"{self.method} · {self.model} · {self.data}"
@@ -82,7 +84,7 @@ def execute(request: AnalysisRequest, progress: Progress, cache: ModelCache | No
         raise BadInput(f"{method.name} analyses {' or '.join(method.input_kinds)} data, not {data.kind} "
                        f"({data.spec})")
     layers = method_layers(method, model.module, request.layers, data.kind == "text")
-    inputs = MethodInputs(model, data, layers, request.seed, model2)
+    inputs = MethodInputs(model, data, layers, request.seed, model2, executor_for(request.ray, method))
     seed_everything(request.seed)
     result = method.compute(inputs, config, progress.child(0.1, 1.0))
     return result.to_record(request.model, request.data, request.seed)

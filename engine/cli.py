@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    run.add_argument("--ray", default="", metavar="auto|ADDRESS",
+                     help="run the per-sample pieces (information's chunks, the explanatory graph's E-steps) as "
+                          "tasks on a Ray cluster: auto, the one running here or a new local one; or its address")
     run.add_argument("--out", required=True)
     export = sub.add_parser("export", help="write a result's figure or numbers")
     export.add_argument("result_dir")
@@ -129,7 +132,7 @@ def _run(args, progress: Progress) -> str:
 
     request = AnalysisRequest(
         args.method, args.model, args.data, [l for l in args.layers.split(",") if l],
-        parse_sets(args.set), args.seed, args.device, args.model2, args.weights, args.trust_pickle)
+        parse_sets(args.set), args.seed, args.device, args.model2, args.weights, args.trust_pickle, args.ray)
     record = execute(request, progress)
     save_result(record, args.out)
     return args.out

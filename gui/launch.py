@@ -6,12 +6,16 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from engine.analysis import AnalysisRequest
 from engine.errors import BadInput
+from engine.models import RESOURCES
 from gui.main_window import MainWindow
 from gui.panes import PANES
+
+ICON = RESOURCES / "icons" / "deepscope.png"  # drawn by packaging/make_icon.py
 
 DEMO_REQUEST = AnalysisRequest("activations", "demo:partworld-cnn", "demo:partworld?n=64&seed=1",
                                ["conv4", "conv5"])
@@ -34,6 +38,7 @@ def leave(code: int) -> None:
 def application() -> QApplication:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("DeepScope")
+    app.setWindowIcon(QIcon(str(ICON)))
     return app
 
 

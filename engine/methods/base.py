@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from engine.data.types import ImageDataset, TextDataset
+from engine.distributed import LOCAL
 from engine.models import LoadedModel
 
 
@@ -17,6 +18,7 @@ class MethodInputs:
     layers: list[str]
     seed: int = 0
     model2: LoadedModel | None = None
+    executor: object = LOCAL  # where the per-sample pieces run (engine/distributed.py)
 
 
 @dataclass(frozen=True)
@@ -32,3 +34,4 @@ class Method:
     input_kinds: tuple = ("image",)  # the data kinds it analyses
     default_layers: Callable | None = None  # module → the layers it reads when none are asked for
                                             # (None: the model's default layer)
+    shards: bool = False  # its per-sample pieces run on inputs.executor (--ray)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -65,6 +66,8 @@ class LoadedModel:
 
     def prepare(self, images) -> torch.Tensor:
         """Images (N,3,H,W) in [0,1], or clouds (N,P,3) → the tensor the network expects, on its device."""
+        if isinstance(images, np.ndarray) and not images.flags.writeable:
+            images = images.copy()  # a Ray task's array is read-only, which torch warns about
         x = torch.as_tensor(images, dtype=torch.float32, device=self.device)
         if self.normalize is not None:
             mean, std = (torch.tensor(v, device=self.device).view(1, -1, 1, 1) for v in self.normalize)

@@ -22,7 +22,8 @@ from pathlib import Path
 from engine.files import write_atomically
 
 BENCHES = {name: [sys.executable, "-m", f"tests.bench.{name}"]
-           for name in ("activations_overhead", "information", "explanatory_graph", "consistency", "point_cloud")}
+           for name in ("activations_overhead", "information", "explanatory_graph", "consistency", "point_cloud",
+                        "ray_sharding")}
 NEEDS_DISPLAY = {"point_cloud"}
 DEFAULT_OUT = Path("docs/bench")
 

@@ -5,4 +5,4 @@ from engine.methods.explanatory_graph.config import ExplanatoryGraphConfig
 from engine.methods.explanatory_graph.result import KIND, ExplanatoryGraphResult
 
 METHOD = Method("explanatory-graph", KIND, "part patterns mined inside conv filters, top-down, with their spatial edges",
-                ExplanatoryGraphConfig, ExplanatoryGraphResult, compute)
+                ExplanatoryGraphConfig, ExplanatoryGraphResult, compute, shards=True)

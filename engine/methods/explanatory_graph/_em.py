@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from engine.distributed import LOCAL
 from engine.jobs import Progress
 from engine.methods.explanatory_graph._estep import e_step, infer, search_window, top_prior
 from engine.methods.explanatory_graph._features import FeatureStore
@@ -52,23 +53,32 @@ def _prior(layer: GraphLayer, upper: Upper | None, start: int, stop: int, config
     return parent_prior(layer, upper.layer, upper.moves[start:stop]).to(device)
 
 
-def _sweep(layer: GraphLayer, store: FeatureStore, upper: Upper | None, config, report, device):
-    """One E-step over every image, batches on `device`: the records and the summed statistics.
+def _sweep(layer: GraphLayer, store: FeatureStore, upper: Upper | None, config, progress, device, executor,
+           label: str):
+    """One E-step over every image: the records and the summed statistics. Each batch is a piece of
+    work of `executor` (here on `device`, or a Ray task), the sums taken here in batch order.
     Node parameters and records stay on the CPU; maps travel compressed until their batch."""
     window = search_window(layer.sigma, layer.side, config)
-    on_device, mean_pos = window.to(device), layer.mean_pos.to(device)
+    batches = [(start, min(start + config.batch_size, len(store))) for start in range(0, len(store), config.batch_size)]
+    outs = executor.map(_batch_e_step, batches, progress, fixed=(store, upper, config, device, label),
+                        shared=(layer, window))
     records = LayerRecords.empty(len(store), layer.nodes)
-    totals, min_spread = None, math.inf
-    for start in range(0, len(store), config.batch_size):
-        stop = min(start + config.batch_size, len(store))
-        report(start)
-        prior = _prior(layer, upper, start, stop, config, device)
-        out = e_step(store.get(start, stop, device), mean_pos, layer.per_filter, on_device, prior, config)
-        records.put(start, out.positions.cpu(), out.scores.cpu(), out.best.cpu())
-        stats = (out.resp_evidence, out.resp_shift, out.spread_stat, out.score_sum)
-        totals = stats if totals is None else tuple(a + b for a, b in zip(totals, stats))
-        min_spread = min(min_spread, float(prior.spread.min()))
-    return records, tuple(t.cpu() for t in totals), window, min_spread
+    for (start, _), (positions, scores, best, _, _) in zip(batches, outs):
+        records.put(start, positions, scores, best)
+    totals = tuple(sum(parts) for parts in zip(*(out[3] for out in outs)))
+    return records, totals, window, min(out[4] for out in outs)
+
+
+def _batch_e_step(store: FeatureStore, upper: Upper | None, config, device, label: str, layer: GraphLayer,
+                  window, batch: tuple[int, int], progress: Progress):
+    """(positions, scores, best, the four summed statistics, the prior's least spread) of one batch."""
+    progress.step(0.0, 1.0, label)
+    start, stop = batch
+    prior = _prior(layer, upper, start, stop, config, device)
+    out = e_step(store.get(start, stop, device), layer.mean_pos.to(device), layer.per_filter, window.to(device),
+                 prior, config)
+    stats = tuple(s.cpu() for s in (out.resp_evidence, out.resp_shift, out.spread_stat, out.score_sum))
+    return out.positions.cpu(), out.scores.cpu(), out.best.cpu(), stats, float(prior.spread.min())
 
 
 def m_step(layer: GraphLayer, totals, window, min_spread: float, iteration: int,
@@ -87,7 +97,7 @@ def m_step(layer: GraphLayer, totals, window, min_spread: float, iteration: int,
 
 
 def mine_layer(layer: GraphLayer, store: FeatureStore, upper: Upper | None, density: float,
-               config, progress, device="cpu", orient=None) -> tuple[LayerRecords, list]:
+               config, progress, device="cpu", orient=None, executor=LOCAL) -> tuple[LayerRecords, list]:
     """EM on one layer; returns its training records and the EM monitor rows. `orient`, given
     the layer's current nodes, returns the maps in each image's chosen orientation (flips)."""
     records, monitor = None, []
@@ -100,11 +110,9 @@ def mine_layer(layer: GraphLayer, store: FeatureStore, upper: Upper | None, dens
             layer.parents, layer.affinity = select_parents(layer, records, upper.layer, upper.records, config)
             changes = _changed_edges(before, layer.parents)
 
-        def report(start, t=t):
-            progress.step((t - 1) * len(store) + start, config.iterations * len(store),
-                          f"{layer.name}: EM iteration {t}/{config.iterations}")
-
-        records, totals, window, min_spread = _sweep(layer, store, upper, config, report, device)
+        sweep = progress.child((t - 1) / config.iterations, t / config.iterations)
+        records, totals, window, min_spread = _sweep(layer, store, upper, config, sweep, device, executor,
+                                                     f"{layer.name}: EM iteration {t}/{config.iterations}")
         shift = m_step(layer, totals, window, min_spread, t, density, config)
         monitor.append([float(records.scores.mean()), shift, float(layer.sigma.mean()), changes])
         # the EM monitor while mining (§1.12): each iteration's row in the job's progress line
@@ -168,8 +176,9 @@ class Orientation:
 
 
 def mine(stores: dict, grids: dict, sigma_unit: dict, layers: list[str], config, seed: int, progress,
-         device="cpu", mirrored: dict | None = None, width: int = 0):
-    """The whole graph, top-down; `layers` bottom to top; E-steps on `device`; with `mirrored`
+         device="cpu", mirrored: dict | None = None, width: int = 0, executor=LOCAL):
+    """The whole graph, top-down; `layers` bottom to top; E-steps on `device` (a piece of work of
+    `executor` a batch: engine/distributed.py); with `mirrored`
     maps (of the mirrored images, `width` px wide), each image in its better orientation.
     Returns (graph, records, monitor, flipped) by layer, records in image coordinates."""
     generator = torch.Generator().manual_seed(seed)
@@ -182,7 +191,7 @@ def mine(stores: dict, grids: dict, sigma_unit: dict, layers: list[str], config,
         part = progress.child(i / len(layers), (i + 1) / len(layers))
         orient = orientation.decide if (mirrored is not None and upper is None) else None
         records[layer], monitor[layer] = mine_layer(node, orientation.store(layer), upper, density, config,
-                                                    part, device, orient)
+                                                    part, device, orient, executor)
         graph[layer], upper = node, Upper(node, records[layer])
     return graph, orientation.out(records, graph, width), monitor, orientation.flip
 

@@ -98,7 +98,8 @@ def compute(inputs: MethodInputs, config: ExplanatoryGraphConfig, progress: Prog
         raise BadInput(f"pattern_density has {len(config.pattern_density)} values for {len(layers)} layers")
     f = prepare_features(inputs.model, data.images, layers, config, progress.child(0.0, 0.1))
     graph, records, monitor, flipped = mine(f.stores, f.grids, f.sigma, layers, config, inputs.seed,
-                                            progress.child(0.1, 0.97), inputs.model.device, f.mirrored, f.width)
+                                            progress.child(0.1, 0.97), inputs.model.device, f.mirrored, f.width,
+                                            inputs.executor)
     peaks = {layer: filter_peaks(f, layer) for layer in layers}
     result = ExplanatoryGraphResult(
         config=config, layers=layers, graph=graph, records=records,

@@ -31,22 +31,22 @@ def compute(inputs: MethodInputs, config: InformationConfig, progress: Progress)
     if config.mode == "reconstruction":
         decoders = _decoders(inputs, config, progress.child(0.0, 0.3))
         progress = progress.child(0.3, 1.0)
-    step = config.batch_size
-    make = lambda start: _problem(inputs, model.prepare(data.images[start:start + step]), units, decoders)  # noqa: E731
-    per_layer, iterations, spread = _repeated(make, len(data), inputs, config, progress)
+    problem = (_image_problem, (model, data.images, inputs.layers, units, decoders, config.batch_size))
+    per_layer, iterations, spread = _repeated(problem, len(data), inputs, config, progress)
     return InformationResult(config, list(inputs.layers), data.images, eval_iterations=iterations,
                              unit_dims=units.dims.numpy(), sample_names=list(data.names),
                              foreground_share=_foreground(data, units, config), entropy_spread=spread,
                              **per_layer)
 
 
-def _repeated(make_problem, n: int, inputs: MethodInputs, config: InformationConfig, progress: Progress):
+def _repeated(problem: tuple, n: int, inputs: MethodInputs, config: InformationConfig, progress: Progress):
     """The first run's results, and with `repeats` ≥ 2 the per-unit std of the entropy over
-    runs with other noise seeds (spec: information §1.5, repeatability estimate)."""
+    runs with other noise seeds (spec: information §1.5, repeatability estimate). `problem` is
+    (make, its arguments): make(*arguments, start) is the chunk of samples from `start`."""
     runs = []
     for r in range(config.repeats):
         part = progress.child(r / config.repeats, (r + 1) / config.repeats)
-        runs.append(_chunks(make_problem, n, inputs, config, inputs.seed + 7919 * r, part))
+        runs.append(_chunks(problem, n, inputs, config, inputs.seed + 7919 * r, part))
     per_layer, iterations = runs[0]
     if config.repeats < 2:
         return per_layer, iterations, None
@@ -55,20 +55,34 @@ def _repeated(make_problem, n: int, inputs: MethodInputs, config: InformationCon
     return per_layer, iterations, spread
 
 
-def _chunks(make_problem, n: int, inputs: MethodInputs, config: InformationConfig, seed: int,
+def _chunks(problem: tuple, n: int, inputs: MethodInputs, config: InformationConfig, seed: int,
             progress: Progress) -> tuple[dict, list]:
-    """Optimise the samples `batch_size` at a time; per-layer arrays over all samples, the
-    traces on the union of every chunk's evaluation steps (paper mode refines per chunk)."""
+    """Optimise the samples `batch_size` at a time, each chunk a piece of work of the run's
+    executor (here, or a Ray task: every chunk has its own noise seed, so where it runs does not
+    change it); per-layer arrays over all samples, the traces on the union of every chunk's
+    evaluation steps (paper mode refines per chunk)."""
     parts: dict[str, list] = {name: [] for name in PER_LAYER}
-    step = config.batch_size
-    outcomes = []
-    for start in range(0, n, step):
-        chunk = progress.child(start / n, min(start + step, n) / n)
-        outcomes.append(optimise(make_problem(start), config.gpe(seed + start), chunk))
+    make, arguments = problem
+    outcomes = inputs.executor.map(_optimised_chunk, list(range(0, n, config.batch_size)), progress,
+                                   fixed=(make, *arguments), shared=(config, seed))
     iterations = sorted(set().union(*(outcome.eval_iterations for outcome in outcomes)))
     for outcome in outcomes:
         _collect(parts, outcome.on_iterations(iterations))
     return _by_layer(parts, inputs.layers), iterations
+
+
+def _optimised_chunk(*pieces) -> GPEOutcome:
+    """(make, its arguments…, config, seed, start, progress): one chunk's optimisation."""
+    make, *arguments, config, seed, start, progress = pieces
+    return optimise(make(*arguments, start), config.gpe(seed + start), progress)
+
+
+def _image_problem(model, images, layers, units, decoders, step: int, start: int) -> GPEProblem:
+    return _problem(model, layers, model.prepare(images[start:start + step]), units, decoders)
+
+
+def _text_problem(text: TextInputs, step: int, start: int) -> GPEProblem:
+    return text.problem(start, start + step)
 
 
 def _compute_text(inputs: MethodInputs, config: InformationConfig, progress: Progress) -> InformationResult:
@@ -76,8 +90,8 @@ def _compute_text(inputs: MethodInputs, config: InformationConfig, progress: Pro
     if config.mode != "discarding":
         raise BadInput(f"mode={config.mode} needs images; text takes mode=discarding")
     text = TextInputs(inputs.model, inputs.data, inputs.layers)
-    make = lambda start: text.problem(start, start + config.batch_size)  # noqa: E731
-    per_layer, iterations, spread = _repeated(make, len(inputs.data), inputs, config, progress)
+    per_layer, iterations, spread = _repeated((_text_problem, (text, config.batch_size)), len(inputs.data), inputs,
+                                              config, progress)
     pads = ~text.mask.cpu().numpy()
     for values in [per_layer["sigma"], per_layer["entropy"], spread or {}]:  # padding: no σ, no entropy
         for layer in values:
@@ -102,8 +116,8 @@ def _by_layer(parts: dict, layers: list[str]) -> dict:
             for name in PER_LAYER}
 
 
-def _problem(inputs: MethodInputs, clean: torch.Tensor, units, decoders) -> GPEProblem:
-    module, layers = inputs.model.module, inputs.layers
+def _problem(model, layers: list[str], clean: torch.Tensor, units, decoders) -> GPEProblem:
+    module = model.module
     penalty = None
     if decoders is not None:
         with torch.no_grad():
