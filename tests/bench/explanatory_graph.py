@@ -36,7 +36,7 @@ def conv3_case(images: int):
     model = load_model("demo:partworld-cnn")
     data = load_data(f"demo:partworld?n={images}&seed=1")
     config = ExplanatoryGraphConfig()
-    _, stores, _ = prepare_features(model, data.images, [LAYER], config, Progress())
+    stores = prepare_features(model, data.images, [LAYER], config, Progress()).stores
     x = stores[LAYER].get(0, images)
     side = x.shape[-1]
     per_filter = math.ceil(side**2 * config.density(0, side))   # as init_layer picks it
