@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 python=${PYTHON:-.venv/bin/python}
 out=build/bundle
 "$python" -m pip install -q 'pyinstaller>=6.10'
-"$python" -m PyInstaller --noconfirm --clean --log-level WARN \
+QT_QPA_PLATFORM=offscreen "$python" -m PyInstaller --noconfirm --log-level WARN \
   --distpath "$out/dist" --workpath "$out/work" packaging/deepscope.spec
 bundle="$out/dist/deepscope"
 cp packaging/deepscope.desktop "$bundle/"
