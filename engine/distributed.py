@@ -94,7 +94,10 @@ def executor_for(address: str, method) -> LocalExecutor | RayExecutor:
     if not address:
         return LOCAL
     if not method.shards:
-        log.warning("%s runs here: --ray shards %s", method.name, "information and explanatory-graph")
+        from engine.methods import METHODS  # noqa: PLC0415 (the registry imports this module)
+
+        sharded = " and ".join(m.name for m in METHODS.values() if m.shards)
+        log.warning("%s runs here: --ray shards %s", method.name, sharded)
         return LOCAL
     if not ray_installed():
         log.warning("Ray is not installed, so this runs here; to run on Ray: %s", RAY_EXTRA)

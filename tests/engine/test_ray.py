@@ -30,15 +30,17 @@ def local_ray():
     ray.shutdown()
 
 
-def both(method: str, settings: dict, model_spec: str):
-    runs = [execute(AnalysisRequest(method, model_spec, TINY_DATA, settings=settings, seed=5, device="cpu", ray=where),
-                    Progress()) for where in ("", "auto")]
-    return runs
+def run(method: str, settings: dict, model_spec: str, where: str, messages: list):
+    return execute(AnalysisRequest(method, model_spec, TINY_DATA, settings=settings, seed=5, device="cpu", ray=where),
+                   Progress(lambda fraction, message: messages.append(message)))
 
 
 @pytest.mark.parametrize("method, settings", [("information", INFORMATION), ("explanatory-graph", GRAPH)])
 def test_a_sharded_run_gives_the_local_numbers(local_ray, model_spec, method, settings):
-    here, there = both(method, settings, model_spec)
+    local, sharded = [], []
+    here, there = run(method, settings, model_spec, "", local), run(method, settings, model_spec, "auto", sharded)
+    assert any("pieces back from Ray" in m for m in sharded)      # it did run on Ray
+    assert not any("Ray" in m for m in local)
     assert here.arrays.keys() == there.arrays.keys()
     for name, value in here.arrays.items():
         if np.asarray(value).dtype.kind == "f":

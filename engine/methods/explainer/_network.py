@@ -35,18 +35,20 @@ class Explainer(nn.Module):
         self.gate = nn.Linear(channels, 1)
         self.decoder = nn.Sequential(_conv(filters, filters), nn.Conv2d(filters, target_channels, 3, padding=1))
         self.target_size, self.non_negative = tuple(target_size), non_negative
-        self.last_share: torch.Tensor | None = None
 
     def forward(self, f: torch.Tensor) -> torch.Tensor:
+        return self.mixed(f)[0]
+
+    def mixed(self, f: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(f̂ at L′, p per image)."""
         p = torch.sigmoid(self.gate(f.mean((2, 3)))).squeeze(1)
-        self.last_share = p
         z = p[:, None, None, None] * self.masked(self.interpretable(f)) + \
             (1 - p)[:, None, None, None] * self.ordinary(f)
         out = self.decoder(z)
         if tuple(out.shape[2:]) != self.target_size:  # L′ pooled below L: resample to its grid
             out = F.adaptive_max_pool2d(out, self.target_size) if out.shape[2] > self.target_size[0] \
                 else F.interpolate(out, size=self.target_size, mode="bilinear", align_corners=False)
-        return torch.relu(out) if self.non_negative else out  # L′'s features are post-ReLU when ≥ 0
+        return (torch.relu(out) if self.non_negative else out), p  # L′'s features are post-ReLU when ≥ 0
 
 
 @contextmanager

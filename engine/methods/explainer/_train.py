@@ -57,11 +57,11 @@ def frozen(module: torch.nn.Module):
 def step_loss(explainer: Explainer, model, cached: Cached, images: np.ndarray, rows: np.ndarray, target_layer: str,
               epoch: int, scale: float, config) -> tuple[torch.Tensor, torch.Tensor]:
     """(the loss, its four terms for the curve) on the images `rows`: one training step's."""
-    predicted = explainer(cached.features[rows])
+    predicted, p = explainer.mixed(cached.features[rows])
     distill = ((predicted - cached.target[rows]) ** 2).mean() / scale
     positives = torch.ones(len(rows), 1, dtype=torch.bool)
     filter_loss = explainer.masked.filter_loss(positives, epoch)
-    share = -torch.log(explainer.last_share.clamp_min(1e-6)).mean()
+    share = -torch.log(p.clamp_min(1e-6)).mean()
     output = predicted.new_zeros(())
     if config.output_weight > 0:
         with replaced(model.module, target_layer, predicted):

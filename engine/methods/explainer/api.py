@@ -26,7 +26,7 @@ from engine.methods.explainer._train import Cached, cache, train
 from engine.methods.explainer.config import ExplainerConfig
 from engine.methods.explainer.result import ExplainerResult
 from engine.methods.explanatory_graph.api import analysed
-from engine.methods.location_instability._maps import accuracy, part_groups, require
+from engine.methods.location_instability._maps import part_groups, require
 from engine.methods.location_instability.api import filter_units, measure
 from engine.methods.location_instability.config import LocationInstabilityConfig
 from engine.models import LoadedModel
@@ -49,17 +49,23 @@ def compute(inputs: MethodInputs, config: ExplainerConfig, progress: Progress) -
     composite = LoadedModel(ExplainedPerformer(model.module, explainer, layer, target), f"{model.spec} explained",
                             "explainer", list(model.class_names), model.input_size, model.normalize)
     share, error = reconstruction(explainer, cached, config.batch_size)
-    held = data.subset(held_rows)
-    accuracies = (accuracy(model, held, config.batch_size, progress.child(0.75, 0.78)),
-                  accuracy(composite, held, config.batch_size, progress.child(0.78, 0.81)))
-    instability = instabilities(composite, data, config, progress.child(0.81, 0.9))
+    instability = instabilities(composite, data, config, progress.child(0.75, 0.85))
     view = activations(MethodInputs(composite, data, list(composite.module.layer_names), inputs.seed),
                        ActivationsConfig(samples_kept=config.samples_kept, batch_size=config.batch_size),
-                       progress.child(0.9, 1.0))
+                       progress.child(0.85, 1.0))
+    # the performer's own predictions are the cached logits', the rebuilt ones the view's (its forward)
+    accuracies = (held_accuracy(cached.logits.argmax(1).numpy(), data.labels, held_rows),
+                  held_accuracy(view.predictions, data.labels, held_rows))
     progress.step(1.0, 1.0, "explainer trained")
     is_held = np.zeros(len(data.images), bool)
     is_held[held_rows] = True
     return ExplainerResult(config, layer, target, view, share, is_held, error, curve, *instability, *accuracies)
+
+
+def held_accuracy(predictions: np.ndarray, labels: np.ndarray, rows: np.ndarray) -> float:
+    """Share of the labelled images among `rows` predicted right (NaN without labels)."""
+    known = rows[labels[rows] >= 0]
+    return float((predictions[known] == labels[known]).mean()) if len(known) else float("nan")
 
 
 def check(inputs: MethodInputs, config: ExplainerConfig) -> None:
@@ -113,9 +119,9 @@ def reconstruction(explainer: Explainer, cached: Cached, batch_size: int) -> tup
     """(p, ‖f̂ − f‖² / ‖f‖² at L′) per image."""
     shares, errors = [], []
     for start in range(0, len(cached.features), batch_size):
-        predicted = explainer(cached.features[start:start + batch_size])
+        predicted, p = explainer.mixed(cached.features[start:start + batch_size])
         truth = cached.target[start:start + batch_size]
-        shares.append(explainer.last_share)
+        shares.append(p)
         errors.append(((predicted - truth) ** 2).sum((1, 2, 3)) / (truth ** 2).sum((1, 2, 3)).clamp_min(1e-12))
     return torch.cat(shares).numpy(), torch.cat(errors).numpy()
 

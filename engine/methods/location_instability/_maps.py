@@ -16,7 +16,7 @@ def check_maps(layer: str, output: torch.Tensor) -> None:
     """§2.8 measures conv filters: a layer must give (B,C,h,w) maps."""
     if output.dim() != 4:
         raise BadInput(f"layer {layer} is not a conv layer (its output is {tuple(output.shape)}); "
-                       "the part metrics need 2-D feature maps")
+                       "this method reads 2-D feature maps")
 
 
 def layer_maps(model, images: np.ndarray, layers: list[str], batch_size: int, progress):

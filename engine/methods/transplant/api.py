@@ -19,9 +19,9 @@ import torch.nn.functional as F
 
 from engine.errors import BadInput, choices
 from engine.jobs import Progress
-from engine.layers import hooked
 from engine.methods.base import MethodInputs
 from engine.methods.explanatory_graph.api import to_uint8
+from engine.methods.location_instability._maps import layer_maps
 from engine.methods.transplant._modules import (adapter, back_distillation, category_module, segmentation_loss,
                                                 task_module)
 from engine.methods.transplant._train import fit
@@ -39,9 +39,10 @@ def compute(inputs: MethodInputs, config: TransplantConfig, progress: Progress) 
     old_train, old_held = old_rows(data, new)
     torch.manual_seed(inputs.seed)
     width, channels = config.width, stem.shape[1]
-    modules = {c: category_module(channels, width) for c in np.unique(data.labels[old_train]).tolist()}
+    modules = {c: category_module(channels, width) for c in old_categories(data, new)}
     g = task_module(width)
-    fit([g, *modules.values()], lambda rows: routed_loss(rows, data.labels, modules, g, stem, target), old_train,
+    fit([g, *modules.values()],
+        lambda rows: segmentation_loss(g(routed(rows, data.labels, modules, stem)), target[rows]), old_train,
         config, inputs.seed, progress.child(0.1, 0.4), "category modules and task module")
     f_new, head = category_module(channels, width), task_module(width)
     fit([f_new, head], lambda rows: segmentation_loss(head(f_new(stem[rows])), target[rows]), teacher_rows,
@@ -59,8 +60,7 @@ def compute(inputs: MethodInputs, config: TransplantConfig, progress: Progress) 
         z = f_new(stem[held])
         probabilities = {"teacher": torch.sigmoid(head(z))[:, 0]}
         probabilities.update({name: torch.sigmoid(g(a(z)))[:, 0] for name, a in adapters.items()})
-        old = torch.cat([torch.sigmoid(g(modules[int(c)](stem[[i]])))[:, 0]
-                         for i, c in zip(old_held, data.labels[old_held])])
+        old = torch.sigmoid(g(routed(old_held, data.labels, modules, stem)))[:, 0]
     progress.step(1.0, 1.0, "transplanted")
     names = list(probabilities)
     labelled = [config.teacher_images, 0, *config.shots]  # the teacher learnt from its own labelled images
@@ -83,9 +83,14 @@ def check(data, config: TransplantConfig) -> int:
     if any(k < 0 or k > config.pool_images for k in config.shots):
         raise BadInput(f"shots {list(config.shots)} must lie between 0 and pool_images={config.pool_images}")
     new = data.class_names.index(config.new_category)
-    if len(np.unique(data.labels[(data.labels >= 0) & (data.labels != new)])) < 1:
+    if not old_categories(data, new):
         raise BadInput("transplant needs images of other categories to train the task module on")
     return new
+
+
+def old_categories(data, new: int) -> list[int]:
+    """The labels of the categories the task module learns from: every labelled one but the new."""
+    return np.unique(data.labels[(data.labels >= 0) & (data.labels != new)]).tolist()
 
 
 def cached(inputs: MethodInputs, config: TransplantConfig, progress: Progress) -> tuple[torch.Tensor, torch.Tensor]:
@@ -95,16 +100,8 @@ def cached(inputs: MethodInputs, config: TransplantConfig, progress: Progress) -
     layer = config.stem_layer or inputs.layers[0]
     if layer not in dict(model.module.named_modules()):
         raise BadInput(f"stem_layer={layer} is not a layer of {model.spec}; valid: {choices(model.layers)}")
-    maps = []
-    for start in range(0, len(data.images), config.batch_size):
-        progress.step(start, len(data.images), f"stem maps {start}/{len(data.images)}")
-        store = {}
-        with torch.no_grad(), hooked(model.module, [layer], store):
-            model.module(model.prepare(data.images[start:start + config.batch_size]))
-        maps.append(store[layer].float().cpu())
-    stem = torch.cat(maps)
-    if stem.dim() != 4:
-        raise BadInput(f"stem_layer={layer} gives {tuple(stem.shape[1:])}, not maps: give a conv layer")
+    stem = torch.cat([torch.from_numpy(maps[layer])  # the network run up to the stem, checked to be maps
+                      for _, maps in layer_maps(model, data.images, [layer], config.batch_size, progress)])
     foreground = torch.as_tensor(data.foreground, dtype=torch.float32)[:, None]
     return stem, (F.adaptive_avg_pool2d(foreground, stem.shape[2:])[:, 0] > 0.5).float()
 
@@ -122,7 +119,7 @@ def new_category_rows(data, new: int, config: TransplantConfig):
 def old_rows(data, new: int) -> tuple[np.ndarray, np.ndarray]:
     """(training, held-out) rows of the other categories: the last OLD_HELD of each held out."""
     train, held = [], []
-    for c in np.unique(data.labels[(data.labels >= 0) & (data.labels != new)]):
+    for c in old_categories(data, new):
         rows = np.flatnonzero(data.labels == c)
         cut = len(rows) - max(1, int(round(OLD_HELD * len(rows))))
         train.append(rows[:cut])
@@ -130,10 +127,9 @@ def old_rows(data, new: int) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(train), np.concatenate(held)
 
 
-def routed_loss(rows, labels, modules, g, stem, target) -> torch.Tensor:
-    """Each image through its own category's module, all through the one task module."""
-    z = torch.cat([modules[int(labels[i])](stem[[i]]) for i in rows])
-    return segmentation_loss(g(z), target[rows])
+def routed(rows, labels, modules, stem) -> torch.Tensor:
+    """Each image's stem maps through its own category's module: what the one task module reads."""
+    return torch.cat([modules[int(labels[i])](stem[[i]]) for i in rows])
 
 
 def transplanted(f_new, head, g, stem, pool, config, seed: int, progress: Progress):
