@@ -68,9 +68,8 @@ class TrainConfig:
                                  "piecewise-linear head whose gradient varies by image, for decision "
                                  "trees]", options=HEADS)
     new_filters: int = setting(0, "interpretable pairs: filters of the new conv (0: as the top conv)", "filters")
-    kappa_mag: float = setting(10.0, "partworld/torchvision-icnn: mag of the filter-loss strength κ = 1e-5·mag/epoch; "
-                                     "the code's 0.1 (§2.5 step 4) scaled by 100 for AdamW, mean "
-                                     "reduction and our small maps (resources/README.md)")
+    kappa_mag: float = setting(0.1, "partworld/torchvision-icnn: mag of the filter-loss strength κ = 1e-5·mag/epoch, "
+                                    "the code's 0.1 (§2.5 step 4; 10 and 1 measured in resources/README.md)")
     mu: str = setting("argmax", "partworld/torchvision-icnn: mask centre μ̂, arg-max or rounded centroid (§2.3)",
                       options=MU_MODES)
     normaliser: str = setting("flipped", "partworld/torchvision-icnn: log Z of the fitness, the code's flipped "
