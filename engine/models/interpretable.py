@@ -28,9 +28,9 @@ NORMALISERS = ("flipped", "running")
 
 @dataclass(frozen=True)
 class InterpretableConfig:
-    mu: str = setting("argmax", "mask centre μ̂: the map's arg-max (paper, §2.3) or its rounded "
-                                "activation-weighted centroid (the released code's training choice)",
-                      options=MU_MODES)
+    mu: str = setting("centroid", "mask centre μ̂: the map's rounded activation-weighted centroid (the "
+                                  "released code's, in training and inference, spec §2.3) or its arg-max "
+                                  "(the paper's)", options=MU_MODES)
     beta_init: float = setting(2.0, "per-filter β_f at the start, on the [−1, 1] grid (≈ the paper's "
                                     "β = 4; the code's init)")
     beta_min: float = setting(1.5, "lower bound of β_f (§2.5 step 6)")

@@ -70,8 +70,9 @@ class TrainConfig:
     new_filters: int = setting(0, "interpretable pairs: filters of the new conv (0: as the top conv)", "filters")
     kappa_mag: float = setting(0.1, "partworld/torchvision-icnn: mag of the filter-loss strength κ = 1e-5·mag/epoch, "
                                     "the code's 0.1 (§2.5 step 4; 10 and 1 measured in resources/README.md)")
-    mu: str = setting("argmax", "partworld/torchvision-icnn: mask centre μ̂, arg-max or rounded centroid (§2.3)",
-                      options=MU_MODES)
+    mu: str = setting("centroid", "partworld/torchvision-icnn: mask centre μ̂, the released code's rounded "
+                                  "activation-weighted centroid or the paper's arg-max (§2.3; both measured "
+                                  "in resources/README.md)", options=MU_MODES)
     normaliser: str = setting("flipped", "partworld/torchvision-icnn: log Z of the fitness, the code's flipped "
                                          "masks or a running average (§2.11)", options=NORMALISERS)
     positive_share: float = setting(0.75, "single-category: share of an epoch's rows that show the "

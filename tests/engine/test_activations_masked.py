@@ -54,13 +54,17 @@ def test_only_the_masked_layer_gets_the_interpretable_arrays_for_the_kept_sample
     assert m.mu.shape == m.rf_centre.shape == (KEPT, 4, 2)
 
 
-def test_the_raw_map_is_the_masked_layers_input_and_mu_its_argmax(result, model, planted):
+def test_the_raw_map_is_the_masked_layers_input_and_mu_its_centroid(result, model, planted):
+    """μ̂ by default: the activation-weighted centroid of the raw map, rounded to a cell (§2.3, the code's)."""
     m = result.masked["conv6_masked"]
     feeding = capture(model, torch.from_numpy(planted[:KEPT]), ["conv6"])["conv6"].numpy()
     np.testing.assert_allclose(m.raw, feeding, rtol=0, atol=1e-6)
-    flat = m.raw.reshape(KEPT, 4, -1).argmax(2)
-    assert m.mu[..., 0].tolist() == (flat // 4).tolist() and m.mu[..., 1].tolist() == (flat % 4).tolist()
-    assert len({tuple(mu) for mu in m.mu[:, 1]}) > 1   # the planted squares move filter 1's peak
+    cells = np.arange(4.0)
+    total = np.maximum(m.raw.sum((2, 3)), 1e-9)
+    rows = np.round((m.raw.sum(3) * cells).sum(2) / total)
+    cols = np.round((m.raw.sum(2) * cells).sum(2) / total)
+    assert m.mu[..., 0].tolist() == rows.tolist() and m.mu[..., 1].tolist() == cols.tolist()
+    assert len({tuple(mu) for mu in m.mu[:, 3]}) > 1   # the planted squares move filter 3's centroid
 
 
 def test_the_template_is_the_diamond_at_mu_with_the_layers_beta_and_masked_is_relu_raw_times_it(result):

@@ -11,6 +11,7 @@ import pytest
 
 from engine.analysis import AnalysisRequest, execute
 from engine.jobs import Progress
+from engine.methods.part_localization.result import PartLocalizationResult
 from engine.results import save_result
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]  # the mining fixture takes minutes
@@ -53,12 +54,17 @@ def test_nodes_are_purer_than_raw_filters(graph):
     assert nodes >= 1.5 * filters, (_ratios(metrics, "purity"), MEASURED["purity_ratio"])
 
 
-def test_three_shot_localisation_against_the_best_baseline(graph):
-    """Goal: normalized distance ≤ 0.6 × the best baseline's. Missed when written (see MEASURED):
-    the kept nodes are mostly strong ones that barely move, so the vote is near the shots' mean."""
+@pytest.fixture(scope="module")
+def localisation(graph):
     request = AnalysisRequest("part-localization", "demo:partworld-cnn", "demo:partworld?n=60&seed=7",
                               settings={"graph": str(graph[1]), "shots": "3"}, device="cpu")
-    metrics = execute(request, Progress()).metrics
+    return execute(request, Progress())
+
+
+def test_three_shot_localisation_against_the_best_baseline(localisation):
+    """Goal: normalized distance ≤ 0.6 × the best baseline's. Missed when written (see MEASURED);
+    the next test shows where the error is."""
+    metrics = localisation.metrics
     assert metrics["shots"] == 3 and metrics["parts"] == 24
     best = min(metrics["distance_filter_peak"], metrics["distance_nearest_neighbour"])
     names = ("distance", "distance_filter_peak", "distance_nearest_neighbour", "distance_shot_mean")
@@ -66,3 +72,34 @@ def test_three_shot_localisation_against_the_best_baseline(graph):
     if metrics["distance"] > 0.6 * best:
         pytest.xfail(f"3-shot distance {metrics['distance']:.4f} > 0.6 × best baseline {best:.4f} "
                      f"(when written: {MEASURED['localisation']})")
+
+
+# PartWorld draws cars and animals facing left or right; which way, the landmarks tell
+FACING = {"car": ("car/wheel_front", "car/wheel_back"), "animal": ("animal/head", "animal/tail")}
+
+
+def _facing(tasks: dict, front: str, back: str):
+    """Per test image of `front`'s task: +1 facing right (front right of back), −1 left; and the
+    shots' majority facing."""
+    f, b = tasks[front], tasks[back]
+    assert np.array_equal(f.test, b.test) and np.array_equal(f.annotated, b.annotated)
+    return np.sign(f.truth[:, 0] - b.truth[:, 0]), np.sign(np.sign(f.targets[:, 0] - b.targets[:, 0]).sum())
+
+
+def test_the_localisation_error_is_the_mirror_ambiguity(localisation):
+    """Measured where the 3-shot error lies: on cars and animals facing against the shots'
+    majority, the nodes' votes land on the mirrored side. When written, over those 9 parts:
+    0.103 on the 11 test images facing with the shots, 0.236 on the 7 against (filter peaks
+    0.123 / 0.215). Over all 24 parts, an oracle picking each test image's better orientation
+    (the votes on the image or on its mirror) gave 0.064; the nodes' own scores picking it gave
+    0.139: they fire alike on a part and on its mirror image."""
+    result = PartLocalizationResult.from_record(localisation)
+    tasks = {t.part: t for t in result.tasks}
+    with_shots, against = [], []
+    for name, (front, back) in FACING.items():
+        facing, shots = _facing(tasks, front, back)
+        for part in (p for p in tasks if p.startswith(name + "/")):
+            distance = tasks[part].distances("graph", result.diagonal)
+            with_shots.append(distance[facing == shots].mean())
+            against.append(distance[facing == -shots].mean())
+    assert np.mean(against) > 1.5 * np.mean(with_shots), (np.mean(with_shots), np.mean(against))

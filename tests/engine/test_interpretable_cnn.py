@@ -79,7 +79,7 @@ def test_peak_positions_argmax_and_rounded_centroid():
 
 def test_masked_forward_passes_no_gradient_through_the_mask():
     torch.manual_seed(0)
-    layer = InterpretableConv(3).double().train()
+    layer = InterpretableConv(3, config=InterpretableConfig(mu="argmax")).double().train()
     x = torch.rand(2, 3, 6, 6, dtype=torch.float64, requires_grad=True)
     weights = torch.randn(2, 3, 6, 6, dtype=torch.float64)
     (layer(x) * weights).sum().backward()

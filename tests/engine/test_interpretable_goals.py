@@ -23,14 +23,15 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # about 20 s a data s
 ICNN, ICNN_LAYER = "demo:partworld-icnn", "conv6_masked"
 CNN, CNN_LAYER = "demo:partworld-cnn6", "conv6"
 DONE_WHEN, HELD_OUT = "demo:partworld?n=300", "demo:partworld?n=300&seed=2"
-# what these runs gave (interpretable, ordinary) on each data set, the ICNN trained at the
-# code's κ mag 0.1 (at our earlier 10: instability ratios 1.046 / 1.082, gains +0.071 / +0.045):
-# the instability ratio misses ≤ 0.65, the interpretability gain misses ≥ 0.15
-MEASURED = {DONE_WHEN: {"instability": (0.0843, 0.1138), "instability_ratio": 0.741,
-                        "interpretability": (0.1555, 0.0990), "interpretability_gain": 0.0565,
+# what these runs gave (interpretable, ordinary) on each data set, the ICNN trained with the
+# released code's μ̂ (rounded centroid) and κ mag 0.1; the instability goal holds on both, the
+# interpretability gain on seed 0 only. Before session 6 (the paper's arg-max, our κ mag 10):
+# instability ratios 1.046 / 1.082, gains +0.071 / +0.045 (resources/README.md has all four)
+MEASURED = {DONE_WHEN: {"instability": (0.0585, 0.1138), "instability_ratio": 0.514,
+                        "interpretability": (0.2534, 0.0990), "interpretability_gain": 0.1544,
                         "accuracy": (1.0, 1.0)},
-            HELD_OUT: {"instability": (0.0819, 0.1056), "instability_ratio": 0.776,
-                       "interpretability": (0.1776, 0.1016), "interpretability_gain": 0.0760,
+            HELD_OUT: {"instability": (0.0542, 0.1056), "instability_ratio": 0.513,
+                       "interpretability": (0.2479, 0.1016), "interpretability_gain": 0.1464,
                        "accuracy": (1.0, 0.9933)}}
 
 
@@ -73,7 +74,8 @@ def test_interpretable_filters_cover_one_part_more_often(measured):
 
 SINGLE = {"data": "demo:partworld?n=400&seed=0", "category": "car", "epochs": 3}
 # when written (held-out accuracy on the same one-against-the-rest mix of seed 1, 70 s for both):
-SINGLE_MEASURED = {"icnn": 0.9925, "cnn6": 0.9925}  # κ mag 0.1 (the default); at 10: 0.8969, 9.6 points
+# the defaults (centroid, κ mag 0.1); argmax at 0.1: 0.9925; argmax at 10: 0.8969, 9.6 points
+SINGLE_MEASURED = {"icnn": 0.9894, "cnn6": 0.9925}
 
 
 @pytest.mark.timeout(1500)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
+from engine.models.interpretable_loss import peak_positions
 from gui_testkit import click_view_point, small_request, wait_job
 
 LAYER = "conv6_masked"
@@ -40,7 +42,8 @@ def test_clicking_a_cell_shows_its_raw_map_template_masked_map_and_rf_centre(qtb
     assert np.array_equal(panels.image_item.image, a["images"][2].transpose(1, 2, 0))
     assert tuple(panels.raw_item.levels) == tuple(panels.masked_item.levels) == (0.0, float(raw.max()))
     row, col = a[f"mu/{LAYER}"][2, filt]
-    assert (row, col) == np.unravel_index(raw.argmax(), raw.shape)      # μ̂ = argmax of the raw map
+    expected = peak_positions(torch.from_numpy(raw[None, None]), "centroid")   # the demo ICNN's μ̂
+    assert (row, col) == (int(expected[0]), int(expected[1]))
     x, y = panels.marker.getData()
     assert (x[0], y[0]) == tuple(a[f"rf_centre/{LAYER}"][2, filt]) == (3.5 + 8 * col, 3.5 + 8 * row)
     assert f"μ̂ = (row {row}, col {col})" in panels.caption.text
