@@ -47,11 +47,13 @@ class Progress:
     def __init__(self, callback: ProgressCallback | None = None,
                  token: CancelToken | None = None,
                  span: tuple[float, float] = (0.0, 1.0),
-                 _root: "Progress | None" = None) -> None:
+                 _root: "Progress | None" = None,
+                 on_publish: Callable[[str, object], None] | None = None) -> None:
         self._callback = callback
         self.token = token or CancelToken()
         self._span = span
         self._root = _root or self
+        self._on_publish = on_publish
         self.fraction = 0.0
         self.message = ""
 
@@ -67,6 +69,12 @@ class Progress:
         """A cancellation point that reports nothing."""
         if self.token.cancelled:
             raise Cancelled("cancelled")
+
+    def publish(self, name: str, value: object) -> None:
+        """Hand a partial result to whoever watches the job (the GUI's live views, e.g. the
+        EM monitor while mining); nothing happens without a watcher."""
+        if self._root._on_publish is not None:
+            self._root._on_publish(name, value)
 
     def child(self, start: float, end: float) -> "Progress":
         lo, hi = self._span

@@ -33,6 +33,7 @@ def collect_garbage_on_gui_thread() -> None:
 class _Worker(QObject):
     started = Signal(str)
     progressed = Signal(str, float, str)
+    published = Signal(str, str, object)     # job id, name, a partial result (Progress.publish)
     finished = Signal(str, object, object)   # job id, ResultEntry, ResultRecord
     trained = Signal(str, object)            # job id, TrainedModel (a TrainRequest's job)
     failed = Signal(str, str, bool)          # job id, reason, bad input
@@ -50,7 +51,8 @@ class _Worker(QObject):
             self.cancelled.emit(job_id)
             return
         self.started.emit(job_id)
-        progress = Progress(self._throttled(job_id), token)
+        progress = Progress(self._throttled(job_id), token,
+                            on_publish=lambda name, value: self.published.emit(job_id, name, value))
         outcome = run_job(lambda p: self._work(request, session, p), progress)
         if outcome.ok and isinstance(request, TrainRequest):
             self.trained.emit(job_id, outcome.value)
@@ -84,6 +86,7 @@ class EngineThread(QObject):
 
     job_started = Signal(str)
     job_progress = Signal(str, float, str)
+    job_published = Signal(str, str, object)
     job_finished = Signal(str, object, object)
     job_trained = Signal(str, object)
     job_failed = Signal(str, str, bool)
@@ -102,6 +105,7 @@ class EngineThread(QObject):
         self._queue.connect(self._worker.run)
         for source, target in ((self._worker.started, self.job_started),
                                (self._worker.progressed, self.job_progress),
+                               (self._worker.published, self.job_published),
                                (self._worker.finished, self.job_finished),
                                (self._worker.trained, self.job_trained),
                                (self._worker.failed, self.job_failed),

@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
     # jobs ------------------------------------------------------------------------------
     def _connect_engine(self) -> None:
         self.engine.job_progress.connect(self._on_job_progress)
+        self.engine.job_published.connect(self._on_job_published)
         self.engine.job_finished.connect(self._on_job_finished)
         self.engine.job_trained.connect(self._on_job_trained)
         self.engine.job_failed.connect(self._on_job_failed)
@@ -128,6 +129,10 @@ class MainWindow(QMainWindow):
     @Slot(str, float, str)
     def _on_job_progress(self, job_id: str, fraction: float, message: str) -> None:
         self.document.job_progress(job_id, fraction, message)
+
+    @Slot(str, str, object)
+    def _on_job_published(self, job_id: str, name: str, value) -> None:
+        self.document.job_published(job_id, name, value)
 
     @Slot(str, object, object)
     def _on_job_finished(self, job_id: str, entry, record) -> None:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QSplitte
 from engine import figures
 from engine.errors import BadInput
 from engine.methods.explanatory_graph.layout import patch, pixel_xy, top_images
+from engine.methods.explanatory_graph.result import MONITOR_PUBLISHED
 from gui.panes import _graph_annotate as annotate
 from gui.panes._graph_items import GraphView
 from gui.panes._graph_overlays import DrillDown, MonitorPlots, NodeOnImage, image_view
@@ -161,7 +162,10 @@ class GraphBrowserPane(QWidget):
 
     def _on_document(self, event: str, payload) -> None:
         """Another pane picked a filter: highlight its nodes and select its strongest one. A
-        part-localization result of this graph was selected: draw its predictions."""
+        part-localization result of this graph was selected: draw its predictions. A mining job
+        finished an EM iteration: its monitor so far."""
+        if event == "job_partial" and payload[1] == MONITOR_PUBLISHED:
+            self.show_live_monitor(payload[0], self.document.jobs[payload[0]].partial[MONITOR_PUBLISHED])
         if event != "selection" or self.record is None:
             return
         if payload.get("result"):
@@ -253,6 +257,14 @@ class GraphBrowserPane(QWidget):
         self.monitor_title.setText(f"EM monitor of {s.layer}, per iteration")
         self._render_part()
         self._render_lod()
+
+    def show_live_monitor(self, job_id: str, monitor: dict) -> None:
+        """The EM monitor of the layer a job is mining, up to its latest iteration (§1.12); the
+        finished graph's own monitor replaces it once its result is shown."""
+        rows = np.asarray(monitor["rows"], dtype=float)
+        self.monitor.show(rows)
+        self.monitor_title.setText(f"EM monitor of {monitor['layer']} while {job_id} mines: iteration "
+                                   f"{len(rows)}/{monitor['iterations']}")
 
     def _sync_controls(self) -> None:
         for widget, set_value in ((self.layer_box, lambda: self.layer_box.setCurrentText(self.state.layer)),

@@ -207,13 +207,19 @@ def test_each_em_iteration_reports_its_monitor_row_while_mining():
     from engine.methods.explanatory_graph._features import FeatureStore  # noqa: PLC0415
     from engine.receptive_field import UnitGrid  # noqa: PLC0415
 
-    messages = []
+    messages, published = [], []
     maps = maps_of(part_tracks(8, [(5, 5)], 1.0, seed=2), [[0]], 12)
+    progress = Progress(lambda f, m: messages.append(m), on_publish=lambda *item: published.append(item))
     graph, _, monitor, _ = mine({"L": FeatureStore.of(maps)}, {"L": UnitGrid(0.0, 1.0)}, {"L": torch.ones(1, 12, 12)},
-                             ["L"], ExplanatoryGraphConfig(iterations=3), 0, Progress(lambda f, m: messages.append(m)))
+                             ["L"], ExplanatoryGraphConfig(iterations=3), 0, progress)
     rows = [m for m in messages if "done" in m]
     assert len(rows) == 3 and rows[-1].startswith("L: EM iteration 3/3 done")
     assert f"mean score {monitor['L'][-1][0]:.3g}" in rows[-1]
+    # the live view gets the rows so far after each iteration: the last are the finished monitor
+    assert [name for name, _ in published] == ["em_monitor"] * 3
+    assert [len(value["rows"]) for _, value in published] == [1, 2, 3]
+    assert published[-1][1]["layer"] == "L" and published[-1][1]["iterations"] == 3
+    np.testing.assert_allclose(published[-1][1]["rows"], monitor["L"])
 
 
 def _mine_with_flips(maps, **settings):

@@ -31,6 +31,16 @@ def test_child_spans_map_onto_the_parent_and_nest():
     assert progress.fraction == 0.875 and child.fraction == 0.0  # the root holds the state
 
 
+def test_a_partial_result_published_anywhere_reaches_the_watcher_of_the_job():
+    published = []
+    progress = Progress(on_publish=lambda name, value: published.append((name, value)))
+    progress.child(0.2, 0.4).child(0.0, 0.5).publish("rows", [1, 2])
+    progress.publish("rows", [1, 2, 3])
+    assert published == [("rows", [1, 2]), ("rows", [1, 2, 3])]
+    assert progress.fraction == 0.0   # publishing is not progress
+    Progress().child(0.0, 1.0).publish("rows", [1])   # nobody watching: nothing happens
+
+
 def test_a_later_smaller_report_never_moves_progress_back():
     progress, reports = recording_progress()
     progress.child(0.0, 1.0).step(0.8, 1.0, "late phase")

@@ -104,6 +104,25 @@ def test_the_em_monitor_follows_the_layer(qtbot, shown):
     assert pane.monitor.plots["parent_changes"].titleLabel.text == "edges changed"
 
 
+def test_the_em_monitor_is_drawn_live_while_the_graph_is_mined(qtbot, window):
+    """Each EM iteration's rows reach the pane while the job runs (§1.12 'an EM monitor while
+    mining'), top layer first; once done, the graph's own monitor replaces the live one."""
+    pane, seen = window.panes["graph_browser"], []
+
+    def watch(event, payload):
+        if event == "job_partial":
+            seen.append((pane.monitor_title.text(), pane.monitor.curves["mean_score"].getData()[1].copy()))
+    window.document.subscribe(watch)
+    job_id = window.run(AnalysisRequest("explanatory-graph", "demo:partworld-cnn", DATA, ["conv4", "conv5"], QUICK))
+    wait_job(qtbot, window, job_id)
+    assert [title for title, _ in seen] == [f"EM monitor of {layer} while {job_id} mines: iteration {t}/2"
+                                            for layer in ("conv5", "conv4") for t in (1, 2)]
+    a = pane.record.arrays
+    assert np.allclose(seen[1][1], a["monitor/conv5"][:, 0]) and np.allclose(seen[3][1], a["monitor/conv4"][:, 0])
+    assert len(seen[0][1]) == 1
+    assert pane.monitor_title.text().endswith(", per iteration")
+
+
 def test_a_filter_picked_in_activation_maps_is_highlighted_here(qtbot, shown):
     window, graph_pane = shown
     job_id = window.run(small_request(n=6))

@@ -20,6 +20,7 @@ from engine.methods.explanatory_graph._features import FeatureStore
 from engine.methods.explanatory_graph._flips import chosen, fit, to_image_coordinates
 from engine.methods.explanatory_graph._graph import GraphLayer, LayerRecords
 from engine.methods.explanatory_graph._parents import displacements, parent_prior, select_parents
+from engine.methods.explanatory_graph.result import MONITOR_PUBLISHED
 from engine.receptive_field import UnitGrid
 
 
@@ -115,7 +116,9 @@ def mine_layer(layer: GraphLayer, store: FeatureStore, upper: Upper | None, dens
                                                      f"{layer.name}: EM iteration {t}/{config.iterations}")
         shift = m_step(layer, totals, window, min_spread, t, density, config)
         monitor.append([float(records.scores.mean()), shift, float(layer.sigma.mean()), changes])
-        # the EM monitor while mining (§1.12): each iteration's row in the job's progress line
+        # the EM monitor while mining (§1.12): the rows so far to a live view, the last in the progress line
+        progress.publish(MONITOR_PUBLISHED, {"layer": layer.name, "rows": [list(row) for row in monitor],
+                                             "iterations": config.iterations})
         progress.step(t * len(store), config.iterations * len(store),
                       f"{layer.name}: EM iteration {t}/{config.iterations} done · mean score {monitor[-1][0]:.3g}"
                       f" · mean shift {shift:.3g} · mean σ {monitor[-1][2]:.3g} · edges changed {int(changes)}")

@@ -19,6 +19,7 @@ KIND = "explanatory-graph"
 NODE_ARRAYS = ("mean_pos", "sigma", "parents", "affinity", "train_mean", "unit_std")
 RECORD_ARRAYS = ("positions", "scores", "best")
 MONITOR_COLUMNS = ("mean_score", "mean_shift", "mean_sigma", "parent_changes")  # monitor/LAYER, per iteration
+MONITOR_PUBLISHED = "em_monitor"  # the partial result a mining job publishes: {layer, rows so far, iterations}
 
 
 @dataclass
