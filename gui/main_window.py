@@ -32,6 +32,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 860)
         self.engine = EngineThread(self)
         self.requests: dict[str, AnalysisRequest | TrainRequest] = {}
+        self.asked_by: dict = {}  # job id → the pane that asked for it, kept in front when it is done
         self.log_panel = LogPanel()
         logging.getLogger().addHandler(self.log_panel.handler)
         logging.getLogger().setLevel(logging.INFO)
@@ -136,8 +137,13 @@ class MainWindow(QMainWindow):
 
     @Slot(str, object, object)
     def _on_job_finished(self, job_id: str, entry, record) -> None:
+        asker = self.asked_by.pop(job_id, None)
         if self.document.job_finished(job_id, entry, record):
             log.info("%s done: %s", job_id, entry.id)
+            if asker is not None:  # the pane draws the result itself (the graph its localisation)
+                self.tabs.setCurrentWidget(asker)
+                self.statusBar().showMessage(f"{entry.id} done; its own view is in the "
+                                             f"{self.panes[pane_for_kind(record.kind)].title} tab")
 
     @Slot(str, object)
     def _on_job_trained(self, job_id: str, trained) -> None:
@@ -157,6 +163,7 @@ class MainWindow(QMainWindow):
         log.info("%s cancelled", job_id)
 
     def _end_job(self, job_id: str, status: str, reason: str) -> None:
+        self.asked_by.pop(job_id, None)
         r = self.requests[job_id]
         method, model = ("train", r.arch) if isinstance(r, TrainRequest) else (r.method, r.model)
         self.document.job_ended(job_id, status, reason, method, model, r.data)
@@ -164,7 +171,7 @@ class MainWindow(QMainWindow):
     # views -----------------------------------------------------------------------------
     def _on_document(self, event: str, payload) -> None:
         if event == "run":  # a pane's request (Document.request_run): the same path as the Run dialog's
-            self.run(payload)
+            self.asked_by[self.run(payload)] = self.current_pane()
         elif event == "selection" and "result" in payload and payload["result"]:
             self.show_result(payload["result"])
 

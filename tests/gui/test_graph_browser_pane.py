@@ -216,9 +216,9 @@ def test_a_localization_of_this_graph_is_drawn_on_its_test_images(qtbot, shown):
     result_id = window.document.selection.result
     localization = window.document.record(result_id)
     assert localization.kind == "part-localization" and pane.state.localization == result_id
-    assert window.current_pane() is window.panes["figure"] and window.panes["figure"].record is localization
-    window.tabs.setCurrentWidget(pane)  # back to the graph: still the graph, the predictions on it
-    assert pane.record is graph
+    assert window.current_pane() is pane and pane.record is graph  # the graph stays in front, predictions on it
+    assert window.panes["figure"].record is localization  # the localisation's own view, a tab away
+    assert window.statusBar().currentMessage() == f"{result_id} done; its own view is in the Figure tab"
     a = localization.arrays
     assert list(a["test/0"]) == [3, 4, 5] and np.isnan(a["truth/0"]).all()
     pane.sample_spin.setValue(4)
