@@ -1,6 +1,7 @@
 """Starting the window: on a session, with the demo analysis when the session is empty."""
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -52,6 +53,16 @@ def make_window(session_dir: str, create: bool = True) -> MainWindow:
     return window
 
 
+def settle_heap() -> None:
+    """Move what start-up made (torch, Qt, the panes: about half a million objects) out of the
+    collector's reach. Automatic collection is off (the GUI thread collects, see
+    engine_thread.collect_garbage_on_gui_thread), and a full collection walked all of it: about
+    0.28 s on the GUI thread each time (tests/bench/gui_heap.py). What is frozen lives as long as
+    the program anyway."""
+    gc.collect()
+    gc.freeze()
+
+
 def has_screen() -> bool:
     """A display to open a window on (or a platform plugin chosen on purpose)."""
     return any(os.environ.get(k) for k in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
@@ -72,6 +83,7 @@ def run_gui(session_dir: str, create: bool = True) -> int:
         print(f"deepscope: {exc}", file=sys.stderr)
         return 2
     window.show()
+    settle_heap()
     return app.exec()
 
 

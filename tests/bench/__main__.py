@@ -23,7 +23,7 @@ from engine.files import write_atomically
 
 BENCHES = {name: [sys.executable, "-m", f"tests.bench.{name}"]
            for name in ("activations_overhead", "information", "explanatory_graph", "consistency", "point_cloud",
-                        "ray_sharding")}
+                        "ray_sharding", "gui_heap")}
 NEEDS_DISPLAY = {"point_cloud"}
 DEFAULT_OUT = Path("docs/bench")
 
