@@ -31,3 +31,17 @@ def pytest_unconfigure(config):
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(_EXIT_STATUS["code"])
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="module")
+def torch_threads_restored():
+    """torch's thread count is process-wide: a module that lowers it (one_torch_thread) must
+    give it back, or every later test runs on one core (it once slowed the suite by minutes)."""
+    before = torch.get_num_threads()
+    yield
+    after = torch.get_num_threads()
+    torch.set_num_threads(before)
+    assert after == before, f"this module left torch on {after} threads (it found {before})"

@@ -164,13 +164,12 @@ def test_a_category_with_one_image_is_refused(icnn, tiny_data):
 
 
 def demo_tree_metrics(model: str) -> dict:
-    torch.set_num_threads(1)
     return execute(AnalysisRequest("decision-tree", model, "demo:partworld?n=200", device="cpu"),
                    Progress()).metrics
 
 
 @pytest.fixture(scope="module")
-def demo_metrics():
+def demo_metrics(one_torch_thread):
     return demo_tree_metrics("demo:partworld-icnn")
 
 
@@ -185,7 +184,7 @@ def test_the_demo_icnn_gives_a_faithful_tree(demo_metrics):
 
 
 @pytest.fixture(scope="module")
-def fc_head_metrics():
+def fc_head_metrics(one_torch_thread):
     return demo_tree_metrics("demo:partworld-icnn-fc")
 
 

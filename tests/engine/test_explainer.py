@@ -76,8 +76,7 @@ def pure_detectors_instability(data: ImageDataset) -> float:
 
 
 @pytest.fixture(scope="module")
-def explained():
-    torch.set_num_threads(1)
+def explained(one_torch_thread):
     data = blobs()
     return data, compute(MethodInputs(performer(), data, ["mix"], 0), ExplainerConfig(crop="none"), Progress())
 

@@ -57,11 +57,10 @@ def test_the_adapter_recovers_a_planted_map_and_gradients_help():
 
 
 @pytest.mark.slow  # about 35 s on two cores
-def test_transplanting_without_labels_against_fine_tuning_on_the_demo():
+def test_transplanting_without_labels_against_fine_tuning_on_the_demo(one_torch_thread):
     """Measured (seed 0, robot, demo:partworld?n=1000): accuracy / IoU teacher 0.960 / 0.699,
     transplanted 0.955 / 0.663, fine-tuned from 0 0.875 / 0.000, 10 0.838 / 0.419,
     100 0.949 / 0.677; the other categories 0.980 / 0.813."""
-    torch.set_num_threads(1)
     m = execute(AnalysisRequest("transplant", "demo:partworld-cnn", "demo:partworld?n=1000", device="cpu"),
                 Progress()).metrics
     assert m["iou_transplanted"] > m["iou_finetune_10"] > m["iou_finetune_0"]
