@@ -42,7 +42,6 @@ class JobInfo:
     fraction: float = 0.0
     message: str = ""
     reason: str = ""
-    partial: dict = field(default_factory=dict)  # name → the latest partial result it published
 
 
 @dataclass
@@ -112,9 +111,8 @@ class Document:
         self._emit("jobs", job_id)
 
     def job_published(self, job_id: str, name: str, value) -> None:
-        """A running job's partial result (Progress.publish): kept as its latest, then announced."""
-        self.jobs[job_id].partial[name] = value
-        self._emit("job_partial", (job_id, name))
+        """A running job's partial result (Progress.publish), announced to the panes."""
+        self._emit("job_partial", (job_id, name, value))
 
     def is_superseded(self, job_id: str) -> bool:
         """A newer job with the same request key was submitted after this one."""

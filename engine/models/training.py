@@ -24,7 +24,7 @@ from engine.errors import BadInput
 from engine.jobs import Progress
 from engine.models import (MULTI_LABEL_ARCHITECTURES, POINT_ARCHITECTURES, RESOURCES, build_arch, input_kind_of,
                            interpretable_training)
-from engine.models.interpretable import NORMALISERS
+from engine.models.interpretable import NORMALISERS, InterpretableConfig
 from engine.models.interpretable_archs import ARCHS as INTERPRETABLE_ARCHS
 from engine.models.interpretable_loss import MU_MODES
 from engine.models.model_dir import save_model_dir
@@ -68,13 +68,15 @@ class TrainConfig:
                                  "piecewise-linear head whose gradient varies by image, for decision "
                                  "trees]", options=HEADS)
     new_filters: int = setting(0, "interpretable pairs: filters of the new conv (0: as the top conv)", "filters")
-    kappa_mag: float = setting(0.1, "partworld/torchvision-icnn: mag of the filter-loss strength κ = 1e-5·mag/epoch, "
-                                    "the code's 0.1 (§2.5 step 4; 10 and 1 measured in resources/README.md)")
-    mu: str = setting("centroid", "partworld/torchvision-icnn: mask centre μ̂, the released code's rounded "
-                                  "activation-weighted centroid or the paper's arg-max (§2.3; both measured "
-                                  "in resources/README.md)", options=MU_MODES)
-    normaliser: str = setting("flipped", "partworld/torchvision-icnn: log Z of the fitness, the code's flipped "
-                                         "masks or a running average (§2.11)", options=NORMALISERS)
+    # the layer's own defaults (InterpretableConfig: the released code's), not a second copy of them
+    kappa_mag: float = setting(InterpretableConfig.kappa_mag, "partworld/torchvision-icnn: mag of the "
+                               "filter-loss strength κ = 1e-5·mag/epoch, the code's 0.1 (§2.5 step 4; 10 and "
+                               "1 measured in resources/README.md)")
+    mu: str = setting(InterpretableConfig.mu, "partworld/torchvision-icnn: mask centre μ̂, the released "
+                      "code's rounded activation-weighted centroid or the paper's arg-max (§2.3; both "
+                      "measured in resources/README.md)", options=MU_MODES)
+    normaliser: str = setting(InterpretableConfig.normaliser, "partworld/torchvision-icnn: log Z of the "
+                              "fitness, the code's flipped masks or a running average (§2.11)", options=NORMALISERS)
     positive_share: float = setting(0.75, "single-category: share of an epoch's rows that show the "
                                           "category, its images and their flips repeated (§2.6)")
     min_category_images: int = setting(20, "interpretable pairs: fewest training images a trained "

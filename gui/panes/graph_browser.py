@@ -165,7 +165,7 @@ class GraphBrowserPane(QWidget):
         part-localization result of this graph was selected: draw its predictions. A mining job
         finished an EM iteration: its monitor so far."""
         if event == "job_partial" and payload[1] == MONITOR_PUBLISHED:
-            self.show_live_monitor(payload[0], self.document.jobs[payload[0]].partial[MONITOR_PUBLISHED])
+            self.show_live_monitor(payload[0], payload[2])
         if event != "selection" or self.record is None:
             return
         if payload.get("result"):

@@ -117,7 +117,7 @@ def mine_layer(layer: GraphLayer, store: FeatureStore, upper: Upper | None, dens
         shift = m_step(layer, totals, window, min_spread, t, density, config)
         monitor.append([float(records.scores.mean()), shift, float(layer.sigma.mean()), changes])
         # the EM monitor while mining (§1.12): the rows so far to a live view, the last in the progress line
-        progress.publish(MONITOR_PUBLISHED, {"layer": layer.name, "rows": [list(row) for row in monitor],
+        progress.publish(MONITOR_PUBLISHED, {"layer": layer.name, "rows": list(monitor),
                                              "iterations": config.iterations})
         progress.step(t * len(store), config.iterations * len(store),
                       f"{layer.name}: EM iteration {t}/{config.iterations} done · mean score {monitor[-1][0]:.3g}"
