@@ -7,6 +7,8 @@ is the foreground mask's extent; pixel centres are at integers (engine.data.type
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -48,8 +50,7 @@ def object_crops(data: ImageDataset) -> ImageDataset:
         if landmarks is not None:
             scale = np.array([width / (x1 - x0 + 1), height / (y1 - y0 + 1)])
             landmarks[i] = (data.landmarks[i] - [x0 - 0.5, y0 - 0.5]) * scale - 0.5
-    cropped = data.subset(np.arange(len(data)))
-    cropped.images, cropped.part_masks, cropped.landmarks = images, masks, landmarks
-    cropped.foreground = None if masks is None else masks.any(1)
-    cropped.notes = [*data.notes, "object crops: each image cut to its foreground box and resized"]
-    return cropped
+    # replace, not subset: a subset would first copy the images and part masks it then drops
+    return replace(data, images=images, part_masks=masks, landmarks=landmarks,
+                   foreground=None if masks is None else masks.any(1), names=list(data.names),
+                   notes=[*data.notes, "object crops: each image cut to its foreground box and resized"])

@@ -6,7 +6,9 @@ one run on the same maps (the demo CNN's conv3, its largest graph layer: 64 filt
   tests/bench/naive_graph.py (goal ≥ 20×);
 - peak_rss_increase_mb: peak resident memory added by mining conv3-conv5 on N images
   (default 1,000; 2 EM iterations) in a fresh process, with the part of it that grows with
-  N (the compressed maps and the per-image records); the rest is batch working memory.
+  N (the compressed maps and the per-image records); the rest is batch working memory;
+- growth_mb_per_1000_images: how that peak grows from N/2 to N images, the memory each
+  further 1,000 images cost (the batch working memory does not grow).
 """
 from __future__ import annotations
 
@@ -98,10 +100,17 @@ def main() -> None:
         return
     out = {"device": "cpu", "threads": torch.get_num_threads(), **estep_speedup(64)}
     if not args.skip_memory:
-        child = subprocess.run([sys.executable, "-m", "tests.bench.explanatory_graph", "--memory-only",
-                                "--images", str(args.images)], capture_output=True, text=True, check=True)
-        out.update(json.loads(child.stdout.strip().splitlines()[-1]))
+        half, full = (memory_in_fresh_process(n) for n in (args.images // 2, args.images))
+        growth = (full["peak_rss_increase_mb"] - half["peak_rss_increase_mb"]) / (full["images"] - half["images"])
+        out.update(full, peak_rss_increase_mb_half=half["peak_rss_increase_mb"],
+                   growth_mb_per_1000_images=round(1000 * growth, 1))
     print(json.dumps(out, indent=2))
+
+
+def memory_in_fresh_process(images: int) -> dict:
+    child = subprocess.run([sys.executable, "-m", "tests.bench.explanatory_graph", "--memory-only",
+                            "--images", str(images)], capture_output=True, text=True, check=True)
+    return json.loads(child.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":
