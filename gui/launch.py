@@ -24,7 +24,9 @@ DEMO_REQUEST = AnalysisRequest("activations", "demo:partworld-cnn", "demo:partwo
 PANE_DEMOS = {"graph_browser": AnalysisRequest("explanatory-graph", "demo:partworld-cnn", "demo:partworld?n=40&seed=1",
                                                ["conv4", "conv5"], {"iterations": "3"}),
               "training_dashboard": AnalysisRequest("interpretable-training", "demo:partworld-icnn",
-                                                    "demo:partworld?n=40&seed=1")}
+                                                    "demo:partworld?n=40&seed=1"),
+              "part_metrics": AnalysisRequest("location-instability", "demo:partworld-icnn", "demo:partworld?n=40&seed=2",
+                                              model2="demo:partworld-cnn6")}
 
 
 def leave(code: int) -> None:

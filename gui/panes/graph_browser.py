@@ -42,6 +42,10 @@ class GraphBrowserPaneState:
     localization: str | None = None  # result id of the part-localization run of this graph drawn
 
 
+EMPTY_HINT = ("Run explanatory-graph on a CNN (Run analysis; e.g. demo:partworld-cnn at conv3,conv4,conv5) "
+              "to browse its graph here, then click a node: its patches and positions appear here.")
+
+
 class GraphBrowserPane(QWidget):
     kinds = ("explanatory-graph",)
     title = "Explanatory graph"
@@ -66,7 +70,7 @@ class GraphBrowserPane(QWidget):
         controls.addStretch(1)
         controls.addWidget(self.lod)
         self.graph = GraphView()
-        self.info = QLabel("Click a node of the graph: its patches and positions appear here.")
+        self.info = QLabel(EMPTY_HINT)
         self.info.setWordWrap(True)
         self.patch_view, self.patch_box, self.patch_item = image_view()
         self.patch_caption = QLabel()

@@ -75,6 +75,17 @@ def fit_height(table: QTableWidget) -> None:
     table.setFixedHeight(table.horizontalHeader().height() + rows + 2 * table.frameWidth())
 
 
+EMPTY_HINT = ("Run location-instability or part-interpretability (Run analysis; with a second model, "
+              "e.g. demo:partworld-icnn against demo:partworld-cnn6, side by side) to see them here.")
+
+
+def caption(record) -> str:
+    """What the shown result measured: the method, its model(s) and data."""
+    second = record.meta.get("model2") or ""
+    models = f"{record.model} against {second}" if second else record.model
+    return f"{record.kind} of {models} on {record.data}"
+
+
 class PartMetricsPane(QWidget):
     kinds = ("location-instability", "part-interpretability")
     title = "Part metrics"
@@ -95,6 +106,8 @@ class PartMetricsPane(QWidget):
         controls.addWidget(QLabel("layer"))
         controls.addWidget(self.layer_box)
         controls.addStretch(1)
+        self.caption = QLabel(EMPTY_HINT)
+        self.caption.setWordWrap(True)
         self.summary_table = QTableWidget()
         self.unit_table = QTableWidget()
         self.unit_table.setSortingEnabled(True)
@@ -108,6 +121,7 @@ class PartMetricsPane(QWidget):
         splitter.setSizes([520, 480])
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
+        layout.addWidget(self.caption)
         layout.addWidget(self.summary_table)
         layout.addWidget(splitter, 1)
         self.layer_box.currentTextChanged.connect(self._on_layer_chosen)
@@ -125,6 +139,7 @@ class PartMetricsPane(QWidget):
         self.layer_box.addItems(list(self.rows))
         self.layer_box.setCurrentText(label)
         self.layer_box.blockSignals(False)
+        self.caption.setText(caption(record))
         fill(self.summary_table, *summary(record))
         fit_height(self.summary_table)
         self.render()

@@ -26,7 +26,9 @@ DONE_WHEN, HELD_OUT = "demo:partworld?n=300", "demo:partworld?n=300&seed=2"
 # what these runs gave (interpretable, ordinary) on each data set, the ICNN trained with the
 # released code's μ̂ (rounded centroid) and κ mag 0.1; the instability goal holds on both, the
 # interpretability gain on seed 0 only. Before session 6 (the paper's arg-max, our κ mag 10):
-# instability ratios 1.046 / 1.082, gains +0.071 / +0.045 (resources/README.md has all four)
+# instability ratios 1.046 / 1.082, gains +0.071 / +0.045 (resources/README.md has all four).
+# Pairs trained from seeds 1 and 2 gave ratios 0.516 / 0.504 and 0.492 / 0.477, gains +0.149 /
+# +0.124 and +0.155 / +0.135: the unseen gain misses for every training seed (one test below)
 MEASURED = {DONE_WHEN: {"instability": (0.0585, 0.1138), "instability_ratio": 0.514,
                         "interpretability": (0.2534, 0.0990), "interpretability_gain": 0.1544,
                         "accuracy": (1.0, 1.0)},
@@ -70,6 +72,32 @@ def test_interpretable_filters_cover_one_part_more_often(measured):
         pytest.xfail(f"{data}: interpretability {m[f'interpretability/{ICNN_LAYER}']:.4f} vs "
                      f"{m[f'interpretability_model2/{CNN_LAYER}']:.4f}, gain {gain:.4f} < 0.15 "
                      f"(when written: {MEASURED[data]['interpretability']})")
+
+
+RETRAINED = {"seed": 1, "data": "demo:partworld?n=1500&seed=0", "epochs": 4}  # the demo pair's command
+# when written, on the unseen seed 2 (resources/README.md has seeds 0-2 on both data sets)
+RETRAINED_MEASURED = {"instability_ratio": 0.504, "interpretability_gain": 0.124}
+
+
+@pytest.mark.timeout(1500)
+def test_the_goals_again_for_a_pair_trained_from_another_seed(tmp_path):
+    """Both models trained again as the demo pair was, from training seed 1, and measured on
+    the unseen images: the instability goal holds there too; the interpretability gain is
+    an xfail below +0.15 (about 1-2 minutes of training on two cores)."""
+    models = {}
+    for arch in ("partworld-icnn", "partworld-cnn6"):
+        config = TrainConfig(epochs=RETRAINED["epochs"], seed=RETRAINED["seed"])
+        train(arch, RETRAINED["data"], str(tmp_path / arch), config, Progress())
+        models[arch] = f"dir:{tmp_path / arch}"
+    m = {}
+    for method in ("location-instability", "part-interpretability"):
+        request = AnalysisRequest(method, models["partworld-icnn"], HELD_OUT, device="cpu",
+                                  model2=models["partworld-cnn6"])
+        m.update(execute(request, Progress()).metrics)
+    assert m["instability_ratio"] <= 0.65, (m["instability_ratio"], RETRAINED_MEASURED)
+    if m["interpretability_gain"] < 0.15:
+        pytest.xfail(f"training seed {RETRAINED['seed']}, {HELD_OUT}: interpretability gain "
+                     f"{m['interpretability_gain']:.4f} < 0.15 (when written: {RETRAINED_MEASURED})")
 
 
 SINGLE = {"data": "demo:partworld?n=400&seed=0", "category": "car", "epochs": 3}

@@ -43,6 +43,11 @@ def expected_patches(record, layer: str, node: int, count: int = 6) -> np.ndarra
     return mosaic(np.stack(tiles).transpose(0, 2, 3, 1)[None], gap=2, fill=0)
 
 
+def test_empty_it_names_what_to_run(window):
+    pane = window.panes["graph_browser"]
+    assert pane.record is None and "Run explanatory-graph" in pane.info.text()
+
+
 def test_clicking_a_node_selects_it_and_shows_its_patches_and_positions(qtbot, shown):
     window, pane = shown
     record, a = pane.record, pane.record.arrays

@@ -34,6 +34,14 @@ def same(shown_values, expected) -> bool:
     return np.array_equal(np.asarray(shown_values, float), np.asarray(expected, float), equal_nan=True)
 
 
+def test_empty_it_names_what_to_run_and_then_what_it_shows(qtbot, window):
+    pane = window.panes["part_metrics"]
+    assert pane.record is None
+    assert "location-instability" in pane.caption.text() and "part-interpretability" in pane.caption.text()
+    pane = shown(qtbot, window, "location-instability")
+    assert pane.caption.text() == f"location-instability of {ICNN} against {TWIN} on {DATA}"
+
+
 def test_instability_of_both_models_their_ratio_units_and_heat_map(qtbot, window):
     pane = shown(qtbot, window, "location-instability")
     m, a = pane.record.metrics, pane.record.arrays
