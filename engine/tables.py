@@ -84,12 +84,15 @@ def inference_table(record: ResultRecord) -> tuple[list[str], list[list]]:
 
 def localization_table(record: ResultRecord) -> tuple[list[str], list[list]]:
     """One row per part: test images and the mean normalized distance of each method."""
-    from engine.methods.part_localization.result import METRIC_NAMES, PartLocalizationResult, finite_mean  # noqa: PLC0415
+    from engine.methods.part_localization.result import (  # noqa: PLC0415
+        METRIC_NAMES, RATES, PartLocalizationResult, finite_mean, rate_name)
 
     result = PartLocalizationResult.from_record(record)
-    header = ["part", "shots", "test_images", *METRIC_NAMES.values()]
+    header = ["part", "shots", "test_images", *METRIC_NAMES.values(),
+              *(rate_name(rate, name) for rate in RATES for name in METRIC_NAMES.values())]
     rows = [[t.part, len(t.annotated), len(t.test),
-             *(finite_mean(t.distances(m, result.diagonal)) for m in METRIC_NAMES)] for t in result.tasks]
+             *(finite_mean(t.distances(m, result.diagonal)) for m in METRIC_NAMES),
+             *(finite_mean(t.rates(m)[rate]) for rate in RATES for m in METRIC_NAMES)] for t in result.tasks]
     return header, rows
 
 

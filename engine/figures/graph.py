@@ -78,6 +78,17 @@ def render_inference(record, images: int = 8, nodes: int | None = None, **_):
     return figure
 
 
+def _localization_label(metrics: dict, distance_key: str) -> str:
+    """The bar's distance, with the detection and centre-in-box rates where the data had part masks."""
+    from engine.methods.part_localization.result import RATES, rate_name  # noqa: PLC0415
+
+    text = f"{metrics.get(distance_key, np.nan):.3f}"
+    detection, inside = (metrics.get(rate_name(rate, distance_key), np.nan) for rate in RATES)
+    if np.isfinite(detection) and np.isfinite(inside):
+        text += f"\ndet. {detection:.2f}\nin box {inside:.2f}"
+    return text
+
+
 def render_localization(record, part: str | None = None, images: int = 6, **_):
     """Few-shot part localisation: mean normalized distance per method, and test images of one part
     with the truth (white cross) and each method's prediction."""
@@ -89,8 +100,11 @@ def render_localization(record, part: str | None = None, images: int = 6, **_):
     left, right = figure.subfigures(1, 2, width_ratios=[2.2, 1.5 * ((count + 1) // 2)])
     bars = left.subplots()
     names = list(MARKERS)
-    values = [record.metrics.get(key, np.nan) for key in ("distance", "distance_filter_peak", "distance_nearest_neighbour")]
-    bars.bar(range(3), values, color=[MARKERS[n][1] for n in names])
+    keys = ("distance", "distance_filter_peak", "distance_nearest_neighbour")
+    values = [record.metrics.get(key, np.nan) for key in keys]
+    drawn = bars.bar(range(3), values, color=[MARKERS[n][1] for n in names])
+    bars.bar_label(drawn, [_localization_label(record.metrics, key) for key in keys], fontsize=5)
+    bars.margins(y=0.3)
     bars.set_xticks(range(3), ["graph nodes", "filter peaks", "nearest\nneighbour"], fontsize=6)
     bars.set_ylabel("normalized distance (mean over parts)", fontsize=6)
     bars.tick_params(labelsize=6)

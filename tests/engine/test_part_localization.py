@@ -13,8 +13,10 @@ from engine.methods.explanatory_graph._features import FeatureStore
 from engine.methods.explanatory_graph.config import ExplanatoryGraphConfig
 from engine.methods.explanatory_graph.saved import open_graph
 from engine.methods.part_localization import _transfer
+from engine.methods.part_localization.result import RATES, PartLocalizationResult, Task, finite_mean, rate_name
 from engine.models import LoadedModel
 from engine.results import save_result
+from engine.tables import table
 from engine_testkit import TINY_DATA, write_model_dir
 from graph_testkit import maps_of, mine_maps, part_tracks
 
@@ -72,6 +74,19 @@ def test_nearest_neighbour_finds_the_unit_with_the_annotated_feature():
     np.testing.assert_array_equal(found, unit_xy[marked[1:]])
 
 
+def test_detection_and_centre_in_box_follow_the_reference_box_rule():
+    """Truth box x, y ∈ 10..19; a prediction's box is the shots' part size (10×10) around it,
+    rounded as getBox: centred it overlaps 100 of 121 px (IoU 0.83); moved to the box's edge
+    it overlaps 60 of 161 (0.37) but lies inside; far away it neither hits nor lies inside."""
+    truth = np.array([[10.0, 10.0, 19.0, 19.0]] * 3 + [[np.nan] * 4])
+    task = Task("car/body", np.array([0]), np.zeros((1, 2)), np.arange(1, 5), np.zeros((4, 2)),
+                predictions={"graph": np.array([[14.5, 14.5], [19.0, 14.5], [30.0, 30.0], [14.5, 14.5]])},
+                boxes=truth, box_size=np.array([10.0, 10.0]))
+    rates = task.rates("graph")
+    np.testing.assert_array_equal(rates["detection_rate"], [1, 0, 0, np.nan])
+    np.testing.assert_array_equal(rates["centre_in_box_rate"], [1, 1, 0, np.nan])
+
+
 @pytest.fixture(scope="module")
 def graph_dir(model_spec, tmp_path_factory):
     record = execute(AnalysisRequest("explanatory-graph", model_spec, TINY_DATA, ["conv4", "conv5"],
@@ -89,6 +104,14 @@ def test_localisation_reports_every_part_with_its_baselines(model_spec, graph_di
     assert record.metrics["shots"] == 1 and record.metrics["parts"] == 4  # the car's parts: 2 images
     for name in ("distance", "distance_filter_peak", "distance_nearest_neighbour"):
         assert 0 <= record.metrics[name] < 1.5
+        for rate in RATES:
+            assert 0 <= record.metrics[rate_name(rate, name)] <= 1
+    result = PartLocalizationResult.from_record(record)
+    assert all(t.boxes.shape == (len(t.test), 4) and t.box_size.shape == (2,) for t in result.tasks)
+    header, rows = table(record)  # a row a part; the metrics are the means over parts
+    for name in ("distance", "detection_rate_filter_peak", "centre_in_box_rate_nearest_neighbour"):
+        column = header.index(name)
+        assert finite_mean([row[column] for row in rows]) == pytest.approx(record.metrics[name])
 
 
 def test_your_own_clicks_are_localised_on_the_other_images(model_spec, graph_dir):

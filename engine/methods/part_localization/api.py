@@ -2,13 +2,16 @@
 
 spec: explanatory-graph §1.7 (our minimal version of the And-Or-graph step) and §1.8
 (normalized distance: ‖prediction − truth‖ over the image diagonal, averaged over test
-images). Baselines on the same protocol: raw filter peaks with the same transfer rule,
-and nearest neighbour on conv features.
+images), with the reference's two other numbers where the data has part masks: the
+detection rate (the prediction's box, the shots' mean part size, at IoU ≥ 0.5 with the
+part's box) and the share of predictions inside the part's box. Baselines on the same
+protocol: raw filter peaks with the same transfer rule, and nearest neighbour on conv features.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from engine.data.crops import object_boxes
 from engine.errors import BadInput, choices
 from engine.jobs import Progress
 from engine.methods.base import MethodInputs
@@ -58,8 +61,8 @@ def landmark_tasks(data, config) -> list[Task]:
         having = np.flatnonzero(np.isfinite(data.landmarks[:, column]).all(1))
         if len(having) > config.shots:
             marks = data.landmarks[:, column].astype(np.float64)
-            tasks.append(Task(part, having[:config.shots], marks[having[:config.shots]], having[config.shots:],
-                              marks[having[config.shots:]]))
+            shots, test = having[:config.shots], having[config.shots:]
+            tasks.append(Task(part, shots, marks[shots], test, marks[test], **_boxes(data, column, shots, test)))
     if not tasks:
         raise BadInput(f"no part appears on more than shots={config.shots} images of {data.spec or 'the data'}")
     return tasks
@@ -84,10 +87,23 @@ def user_task(data, config) -> list[Task]:
     if len(set(annotated.tolist())) != len(annotated):
         raise BadInput("two annotations on one image: give one click an image")
     test = np.setdiff1d(np.arange(len(data)), annotated)
-    truth = np.full((len(test), 2), np.nan)
+    truth, boxes = np.full((len(test), 2), np.nan), {}
     if config.part and data.landmarks is not None and config.part in data.part_names:
-        truth = data.landmarks[test, data.part_names.index(config.part)].astype(np.float64)
-    return [Task(config.part or USER_PART, annotated, np.array([c[1:] for c in clicks]), test, truth)]
+        column = data.part_names.index(config.part)
+        truth, boxes = data.landmarks[test, column].astype(np.float64), _boxes(data, column, annotated, test)
+    return [Task(config.part or USER_PART, annotated, np.array([c[1:] for c in clicks]), test, truth, **boxes)]
+
+
+def _boxes(data, column: int, shots, test) -> dict:
+    """With part masks: the test images' part boxes and the shots' mean box size (w, h)."""
+    if data.part_masks is None:
+        return {}
+    masks = data.part_masks[:, column]
+    boxes = object_boxes(masks).astype(np.float64)
+    boxes[~masks.any((1, 2))] = np.nan
+    size = boxes[shots, 2:] - boxes[shots, :2] + 1
+    box_size = np.nanmean(size, 0) if np.isfinite(size).all(1).any() else np.full(2, np.nan)
+    return {"boxes": boxes[test], "box_size": box_size}
 
 
 def _node_detectors(saved, records):
