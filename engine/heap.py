@@ -7,8 +7,7 @@ and the heap grows by about 15 MB a batch. Nothing leaks: glibc's malloc_trim gi
 pages back. Without a trim, mining 2,000 images held about twice the peak resident memory
 that 1,000 did (tests/bench/explanatory_graph.py). Trimming after every batch cost about
 30 % of the E-step's time on CPU; trimming every few batches bounds the growth for a few
-per cent. The GUI's engine thread also trims after every job, so that a finished job's freed
-memory is given back while the app idles. Elsewhere (no glibc) trimming does nothing.
+per cent. Elsewhere (no glibc) trimming does nothing.
 """
 from __future__ import annotations
 

@@ -12,7 +12,6 @@ import time
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from engine.analysis import AnalysisRequest, ModelCache, execute
-from engine.heap import trim_freed_heap
 from engine.jobs import CancelToken, Progress, run_job
 from engine.session import Session
 from engine.training_job import TrainRequest, execute_training
@@ -55,7 +54,6 @@ class _Worker(QObject):
         progress = Progress(self._throttled(job_id), token,
                             on_publish=lambda name, value: self.published.emit(job_id, name, value))
         outcome = run_job(lambda p: self._work(request, session, p), progress)
-        trim_freed_heap()  # the job's freed temporaries back to the system while the app idles
         if outcome.ok and isinstance(request, TrainRequest):
             self.trained.emit(job_id, outcome.value)
         elif outcome.ok:

@@ -121,17 +121,3 @@ def test_garbage_is_collected_on_the_gui_thread_only(qtbot, window):
         assert len(alive) > gc.get_threshold()[0]
     finally:
         gc.callbacks.pop()
-
-
-def test_each_job_gives_the_freed_heap_back_in_the_engine_thread(qtbot, window, monkeypatch):
-    import threading  # noqa: PLC0415
-
-    from gui import engine_thread  # noqa: PLC0415
-
-    trims = []
-    monkeypatch.setattr(engine_thread, "trim_freed_heap", lambda: trims.append(threading.current_thread().name))
-    jobs = [window.run(small_request(n=n)) for n in (8, 0)]  # one done, one failed (no images)
-    for job_id in jobs:
-        wait_job(qtbot, window, job_id)
-    assert [window.document.jobs[j].status for j in jobs] == ["done", "failed"]
-    assert len(trims) == 2 and threading.main_thread().name not in trims
