@@ -7,7 +7,9 @@ and the heap grows by about 15 MB a batch. Nothing leaks: glibc's malloc_trim gi
 pages back. Without a trim, mining 2,000 images held about twice the peak resident memory
 that 1,000 did (tests/bench/explanatory_graph.py). Trimming after every batch cost about
 30 % of the E-step's time on CPU; trimming every few batches bounds the growth for a few
-per cent. Elsewhere (no glibc) trimming does nothing.
+per cent. A trim locks each arena while it walks it, the GUI thread's too: 4-38 ms over the
+test suite, so it is kept to batch loops and not run after every job. Elsewhere (no glibc)
+trimming does nothing.
 """
 from __future__ import annotations
 
