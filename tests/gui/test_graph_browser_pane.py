@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QGraphicsView
 
 from engine.analysis import AnalysisRequest
 from engine.methods.explanatory_graph.layout import node_xy, patch, pixel_xy, top_images
@@ -291,6 +292,13 @@ def big_pane(qtbot, tmp_path):
     pane.grab()
     print(f"\n20,000 nodes: first show {time.perf_counter() - started:.2f} s")
     return pane
+
+
+def test_the_graph_repaints_its_whole_viewport(big_pane):
+    """Minimal updates clip a paint to the exposed region; after a resize that region is several
+    rectangles, and Qt then stroked a mined graph's 13,304 edge lines in 0.27-0.43 s instead of
+    5 ms, a 0.8-1.2 s stall when a graph was shown in the window (session 7, under Xvfb)."""
+    assert big_pane.graph.viewportUpdateMode() == QGraphicsView.ViewportUpdateMode.FullViewportUpdate
 
 
 def test_twenty_thousand_nodes_stay_within_the_edge_budget(qtbot, big_pane):
