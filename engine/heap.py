@@ -34,4 +34,3 @@ def trim_freed_heap() -> bool:
         return False
     trim(0)
     return True
-

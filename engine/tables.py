@@ -90,9 +90,12 @@ def localization_table(record: ResultRecord) -> tuple[list[str], list[list]]:
     result = PartLocalizationResult.from_record(record)
     header = ["part", "shots", "test_images", *METRIC_NAMES.values(),
               *(rate_name(rate, name) for rate in RATES for name in METRIC_NAMES.values())]
-    rows = [[t.part, len(t.annotated), len(t.test),
-             *(finite_mean(t.distances(m, result.diagonal)) for m in METRIC_NAMES),
-             *(finite_mean(t.rates(m)[rate]) for rate in RATES for m in METRIC_NAMES)] for t in result.tasks]
+    rows = []
+    for t in result.tasks:
+        rates = {m: t.rates(m) for m in METRIC_NAMES}
+        rows.append([t.part, len(t.annotated), len(t.test),
+                     *(finite_mean(t.distances(m, result.diagonal)) for m in METRIC_NAMES),
+                     *(finite_mean(rates[m][rate]) for rate in RATES for m in METRIC_NAMES)])
     return header, rows
 
 

@@ -100,7 +100,9 @@ def render_localization(record, part: str | None = None, images: int = 6, **_):
     left, right = figure.subfigures(1, 2, width_ratios=[2.2, 1.5 * ((count + 1) // 2)])
     bars = left.subplots()
     names = list(MARKERS)
-    keys = ("distance", "distance_filter_peak", "distance_nearest_neighbour")
+    from engine.methods.part_localization.result import METRIC_NAMES  # noqa: PLC0415
+
+    keys = tuple(METRIC_NAMES.values())
     values = [record.metrics.get(key, np.nan) for key in keys]
     drawn = bars.bar(range(3), values, color=[MARKERS[n][1] for n in names])
     bars.bar_label(drawn, [_localization_label(record.metrics, key) for key in keys], fontsize=5)

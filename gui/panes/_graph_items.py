@@ -106,9 +106,10 @@ class GraphView(pg.PlotWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent, background="#16161c")
-        # whole-viewport repaints: pyqtgraph's minimal updates clip to the exposed region, and
-        # through a region of several rectangles (after a resize or a partial expose) Qt stroked
-        # the thousands of long edge lines at about 25 µs each, 0.3 s a paint instead of 5 ms
+        # whole-viewport repaints: with pyqtgraph's minimal updates the first paint of a mined
+        # graph's edges in the window took 0.3-0.4 s an item, and the GUI stalled about 1 s when
+        # a graph arrived (116 ms with these; tests/bench/graph_pane.py). Why is not established:
+        # the clip was one rectangle either way, and a bare view painted fast in both modes
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
         self.nodes: NodeSet | None = None
         self.edges: EdgeSet | None = None

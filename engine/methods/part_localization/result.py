@@ -40,17 +40,16 @@ class Task:
     def rates(self, method: str) -> dict:
         """Per test image (T,), 1/0 (NaN without a box): the predicted box overlaps the part's
         with IoU ≥ 0.5 (detection), and the prediction lies inside the part's box (§1.8)."""
-        nan = np.full(len(self.test), np.nan)
         if self.boxes is None or self.box_size is None or not np.isfinite(self.box_size).all():
-            return {"detection_rate": nan, "centre_in_box_rate": nan}
+            return {rate: np.full(len(self.test), np.nan) for rate in RATES}
         p, truth = self.predictions[method], self.boxes
         known = np.isfinite(truth).all(1)
         low, high = np.round(p - self.box_size / 2), np.round(p + self.box_size / 2)  # getBox
         overlap = (np.minimum(high, truth[:, 2:]) - np.maximum(low, truth[:, :2]) + 1).clip(0).prod(1)
         union = (high - low + 1).prod(1) + (truth[:, 2:] - truth[:, :2] + 1).prod(1) - overlap
         inside = ((p >= truth[:, :2]) & (p <= truth[:, 2:])).all(1)
-        return {"detection_rate": np.where(known, overlap / union >= MIN_IOU, np.nan),
-                "centre_in_box_rate": np.where(known, inside, np.nan)}
+        return dict(zip(RATES, (np.where(known, overlap / union >= MIN_IOU, np.nan),
+                                np.where(known, inside, np.nan))))
 
 
 @dataclass
