@@ -1,6 +1,9 @@
 """How long the GUI thread's event loop goes without turning: the gaps between a 10 ms timer's
-ticks. The window-stall test and the graph pane's benchmark read the longest."""
+ticks. The window-stall test and the graph pane's benchmark read the longest; `pump` turns the
+event loop for a while, as a benchmark's script has no loop of its own."""
 from __future__ import annotations
+
+import time
 
 from PySide6.QtCore import QElapsedTimer, QObject, QTimer
 
@@ -37,3 +40,11 @@ class EventLoopGaps(QObject):
         now = self._clock.elapsed()
         self.gaps.append(now - self._last)
         self._last = now
+
+
+def pump(app, seconds: float) -> None:
+    """Process the application's events for `seconds` (every 5 ms)."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.005)

@@ -5,6 +5,9 @@ or class) with a colour bar, points at the σ clamp drawn as ×; the model / --m
 rotate, pan, zoom; click a point → it becomes the document's selection (sample, points) and
 its values show; a selection made elsewhere rings its points. Large clouds are decimated
 (_point_canvas). "Open in Open3D" starts a separate viewer process (gui.open3d_viewer).
+The canvas is made when the first result arrives: a GL widget anywhere in the window turns on
+OpenGL compositing of the whole window, and under software OpenGL every repaint of any pane
+then cost about 10 ms more (tests/bench/window_updates.py).
 Renders only from `(record, state)`; `figure()` is the CLI's export figure (Open3D offscreen).
 """
 from __future__ import annotations
@@ -38,6 +41,10 @@ class PointCloudPaneState:
     picked: tuple = ()              # indices of picked points in the cloud
 
 
+EMPTY_HINT = ("Run pointcloud-utility on a point-cloud network (Run analysis; e.g. demo:pointnet2-msg on "
+              "demo:shapeworld?n=64) to see its clouds here, coloured by what each point contributes.")
+
+
 class PointCloudPane(QWidget):
     kinds = ("pointcloud-utility",)
     title = "Point cloud"
@@ -47,7 +54,7 @@ class PointCloudPane(QWidget):
         self.document = document
         self.record = None
         self.state = PointCloudPaneState()
-        self.cloud = PointCanvas(self.pick)
+        self.cloud: PointCanvas | None = None   # made by the first result (module docstring)
         self._build()
         document.subscribe(self._on_document)
 
@@ -72,9 +79,12 @@ class PointCloudPane(QWidget):
         controls.addStretch(1)
         self.colour_bar = ColourBar()
         self.note = QLabel()
+        self.hint = QLabel(EMPTY_HINT)
+        self.hint.setWordWrap(True)
+        self.hint.setAlignment(Qt.AlignCenter)
         left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.addWidget(self.cloud.widget, 1)
+        self.left_layout = left_layout = QVBoxLayout(left)
+        left_layout.addWidget(self.hint, 1)
         left_layout.addWidget(self.colour_bar)
         left_layout.addWidget(self.note)
         splitter = QSplitter(Qt.Horizontal)
@@ -110,6 +120,7 @@ class PointCloudPane(QWidget):
 
     # input ---------------------------------------------------------------------------
     def show_result(self, record) -> None:
+        self.make_canvas()
         self.record = record
         samples, choices, models = len(record.arrays["points"]), colour_choices(record), model_names(record)
         self.state = replace(self.state, sample=self.state.sample if self.state.sample < samples else 0,
@@ -121,6 +132,13 @@ class PointCloudPane(QWidget):
         self._refill(self.model_box, model_labels(record), models.index(self.state.model))
         self.model_box.setEnabled(len(models) > 1)
         self.render(refit=True)
+
+    def make_canvas(self) -> None:
+        """The vispy canvas in the hint's place, once."""
+        if self.cloud is None:
+            self.cloud = PointCanvas(self.pick)
+            self.left_layout.replaceWidget(self.hint, self.cloud.widget)
+            self.hint.hide()
 
     @staticmethod
     def _refill(box: QComboBox, items: list, current: int) -> None:
@@ -217,6 +235,8 @@ class PointCloudPane(QWidget):
         """The whole pane as shown, the canvas drawn in from its own render: a GL widget grabs
         black on platforms without a framebuffer for it (Qt's offscreen platform)."""
         pixmap = super().grab()
+        if self.cloud is None:
+            return pixmap
         pixels = np.ascontiguousarray(self.cloud.image()[..., :3])
         h, w = pixels.shape[:2]
         painter = QPainter(pixmap)

@@ -23,8 +23,8 @@ from engine.files import write_atomically
 
 BENCHES = {name: [sys.executable, "-m", f"tests.bench.{name}"]
            for name in ("activations_overhead", "information", "explanatory_graph", "consistency", "point_cloud",
-                        "ray_sharding", "gui_heap", "graph_pane")}
-NEEDS_DISPLAY = {"point_cloud", "graph_pane"}
+                        "ray_sharding", "gui_heap", "graph_pane", "window_updates")}
+NEEDS_DISPLAY = {"point_cloud", "graph_pane", "window_updates"}
 DEFAULT_OUT = Path("docs/bench")
 
 

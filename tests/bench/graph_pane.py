@@ -17,12 +17,11 @@ import torchvision  # noqa: F401
 import json
 import os
 import tempfile
-import time
 
 from PySide6.QtWidgets import QGraphicsView
 
 from engine.analysis import AnalysisRequest
-from gui.event_gaps import EventLoopGaps
+from gui.event_gaps import EventLoopGaps, pump
 from gui.launch import application, settle_heap, wait_for_jobs
 from gui.main_window import MainWindow
 
@@ -30,13 +29,6 @@ REQUEST = AnalysisRequest("explanatory-graph", "demo:partworld-cnn", "demo:partw
                           ["conv3", "conv4", "conv5"], {"iterations": "2", "batch_size": "4"})
 MODES = {"full": QGraphicsView.ViewportUpdateMode.FullViewportUpdate,
          "minimal": QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate}
-
-
-def pump(app, seconds: float) -> None:
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        app.processEvents()
-        time.sleep(0.005)
 
 
 def longest_stall_ms(app, mode) -> int:

@@ -14,6 +14,7 @@ import pytest
 from matplotlib import colormaps
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
+from PySide6.QtOpenGLWidgets import QOpenGLWidget
 
 from engine.figures.point_cloud import pixels
 from engine.figures.point_rows import cloud_rows
@@ -66,6 +67,20 @@ def ringed(pane, index: int) -> bool:
 def click(qtbot, pane, index: int) -> None:
     x, y = pane.cloud.canvas_xy(pane.record.arrays["points"][pane.state.sample][[index]])[0]
     qtbot.mouseClick(pane.cloud.widget, Qt.LeftButton, pos=QPoint(int(round(x)), int(round(y))))
+
+
+def test_the_window_has_no_gl_widget_until_a_cloud_is_shown(qtbot, window):
+    """A GL widget makes Qt composite the whole window through OpenGL on every repaint (about 10 ms
+    each under software GL, tests/bench/window_updates.py): the canvas waits for the first cloud."""
+    pane = window.panes["point_cloud"]
+    window.tabs.setCurrentWidget(pane)
+    qtbot.wait(20)
+    assert window.findChildren(QOpenGLWidget) == [] and pane.cloud is None
+    assert pane.hint.isVisible() and "pointcloud-utility" in pane.hint.text()
+    assert not pane.grab().isNull()                                      # the empty pane's snapshot
+    pane = shown(qtbot, window, three_dot_record())
+    assert window.findChildren(QOpenGLWidget) == [pane.cloud.widget] and not pane.hint.isVisible()
+    assert pane.cloud.widget.height() > 300                              # it took the hint's room
 
 
 def test_class_colours_are_red_dots_on_white_and_importance_follows_viridis(qtbot, window):
@@ -164,9 +179,9 @@ def test_a_large_cloud_draws_a_fixed_subset_and_picks_map_to_the_whole_cloud(qtb
 
 
 def test_open_in_open3d_writes_the_coloured_cloud_and_starts_the_viewer(qtbot, window, monkeypatch):
-    started = []
-    monkeypatch.setattr(open3d_viewer.subprocess, "Popen", lambda command, **kw: started.append((command, kw)))
     pane = shown(qtbot, window, shapeworld_record(samples=2))
+    started = []   # (after the canvas is made: vispy asks xdpyinfo for the screen's dpi)
+    monkeypatch.setattr(open3d_viewer.subprocess, "Popen", lambda command, **kw: started.append((command, kw)))
     pane.colour_box.setCurrentText("part")
     pane.open3d_button.click()
     command = started[0][0]
