@@ -114,6 +114,7 @@ class GraphView(pg.PlotWidget):
         self.nodes: NodeSet | None = None
         self.edges: EdgeSet | None = None
         self.drawn_edges = np.zeros(0, int)
+        self.drawn_for: tuple | None = None   # (view, selected node) the line items hold the edges of
         self.selected_flat: int | None = None
         self.plotItem.hideAxis("bottom")
         self.plotItem.setMenuEnabled(False)
@@ -134,7 +135,7 @@ class GraphView(pg.PlotWidget):
         """Lay out a record's graph (once per record) and show all of it."""
         self.nodes = nodes = node_set(record)
         self.edges = edge_set(record, nodes)
-        self.selected_flat = None
+        self.selected_flat = self.drawn_for = None
         self.node_item.setData(pos=nodes.xy, size=self._node_sizes(nodes), brush=self._node_brushes(record, nodes))
         self.getAxis("left").setTicks([list(enumerate(nodes.layers))])
         self.show_all()
@@ -161,9 +162,11 @@ class GraphView(pg.PlotWidget):
         return tuple(tuple(r) for r in self.getViewBox().viewRange())
 
     def redraw_edges(self) -> None:
-        """Hand the edges of what is in view (within the budget) to the line items."""
-        if self.nodes is None:
+        """Hand the edges of what is in view (within the budget) to the line items; nothing when they
+        hold those already (the range change of show_all: a second upload and repaint of every edge)."""
+        if self.nodes is None or self.drawn_for == (self.view(), self.selected_flat):
             return
+        self.drawn_for = (self.view(), self.selected_flat)
         always = None
         if self.selected_flat is not None:
             always = np.zeros(len(self.nodes.xy), bool)

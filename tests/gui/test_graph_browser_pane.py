@@ -14,7 +14,7 @@ from engine.analysis import AnalysisRequest
 from engine.methods.explanatory_graph.layout import node_xy, patch, pixel_xy, top_images
 from engine.results import ResultRecord
 from engine.tables import graph_table
-from gui.panes._graph_items import EDGE_BUDGET
+from gui.panes._graph_items import EDGE_BUDGET, REDRAW_DELAY_MS
 from gui.panes._imaging import mosaic
 from gui_testkit import click_view_point, small_request, wait_job
 
@@ -322,11 +322,27 @@ def test_twenty_thousand_nodes_stay_within_the_edge_budget(qtbot, big_pane):
     in_view = np.flatnonzero(visible[graph.edges.child] | visible[graph.edges.parent])
     assert np.array_equal(graph.drawn_edges, np.union1d(in_view, own))  # every edge of what is in view
     started = time.perf_counter()
+    graph.drawn_for = None   # choose again though nothing moved
     graph.redraw_edges()
     redraw_s = time.perf_counter() - started
     print(f"zoomed out: {zoomed_out} segments drawn; zoomed in: {graph.drawn_segments()} "
           f"(zoom + repaint {zoom_s * 1000:.0f} ms, edge choice alone {redraw_s * 1000:.0f} ms)")
     assert zoom_s < 1.0 and redraw_s < 0.5
+
+
+def test_a_range_change_that_moves_nothing_uploads_no_edges(qtbot, big_pane):
+    """show_all draws the edges at once, and its own range change comes back through the redraw
+    timer: that second pass found the same view and selection, and uploaded and repainted all
+    20,000 segments again."""
+    graph, uploads = big_pane.graph, []
+    graph.setRange(xRange=(0.2, 0.3), yRange=(-0.5, 1.5), padding=0)
+    qtbot.wait(4 * REDRAW_DELAY_MS)
+    graph.edge_items[0].sigPlotChanged.connect(lambda *_: uploads.append(graph.view()))
+    graph.show_all()
+    qtbot.wait(4 * REDRAW_DELAY_MS)
+    assert len(uploads) == 1 and graph.drawn_segments() == EDGE_BUDGET
+    graph.setRange(xRange=(0.2, 0.3), yRange=(-0.5, 1.5), padding=0)
+    qtbot.waitUntil(lambda: len(uploads) == 2, timeout=2000)            # a real move: drawn again
 
 
 def test_screenshot_of_the_pane_runs_its_demo_when_the_session_has_no_graph(qtbot, window, monkeypatch):
