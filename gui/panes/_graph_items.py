@@ -132,13 +132,15 @@ class GraphView(pg.PlotWidget):
         self.getViewBox().sigRangeChanged.connect(lambda *_: self.redraw_timer.start())
 
     def set_graph(self, record) -> None:
-        """Lay out a record's graph (once per record) and show all of it."""
+        """Lay out a record's graph (once per record) and frame all of it. The edges are drawn by the
+        pane's selection (show_marks), or else by the range change's redraw timer: drawing them here
+        too uploaded every edge twice as a graph arrived."""
         self.nodes = nodes = node_set(record)
         self.edges = edge_set(record, nodes)
         self.selected_flat = self.drawn_for = None
         self.node_item.setData(pos=nodes.xy, size=self._node_sizes(nodes), brush=self._node_brushes(record, nodes))
         self.getAxis("left").setTicks([list(enumerate(nodes.layers))])
-        self.show_all()
+        self.frame_all()
 
     def _node_sizes(self, nodes: NodeSet) -> np.ndarray:
         """3 … 11 px by mean score, relative to the strongest node of the same layer (as the figure);
@@ -153,9 +155,8 @@ class GraphView(pg.PlotWidget):
         brushes = [pg.mkBrush(c) for c in NODE_COLOURS]
         return [brushes[p] for p in parity]
 
-    def show_all(self) -> None:
+    def frame_all(self) -> None:
         self.setRange(xRange=(0.0, 1.0), yRange=(-0.5, len(self.nodes.layers) - 0.5), padding=0.02)
-        self.redraw_edges()
 
     # level of detail -------------------------------------------------------------------
     def view(self) -> tuple:
@@ -163,7 +164,7 @@ class GraphView(pg.PlotWidget):
 
     def redraw_edges(self) -> None:
         """Hand the edges of what is in view (within the budget) to the line items; nothing when they
-        hold those already (the range change of show_all: a second upload and repaint of every edge)."""
+        hold those already (a range change that moved nothing: a second upload and repaint of every edge)."""
         if self.nodes is None or self.drawn_for == (self.view(), self.selected_flat):
             return
         self.drawn_for = (self.view(), self.selected_flat)

@@ -330,17 +330,19 @@ def test_twenty_thousand_nodes_stay_within_the_edge_budget(qtbot, big_pane):
     assert zoom_s < 1.0 and redraw_s < 0.5
 
 
-def test_a_range_change_that_moves_nothing_uploads_no_edges(qtbot, big_pane):
-    """show_all draws the edges at once, and its own range change comes back through the redraw
-    timer: that second pass found the same view and selection, and uploaded and repainted all
-    20,000 segments again."""
+def test_a_graph_arriving_uploads_its_edges_once(qtbot, big_pane):
+    """The pane's selection draws the edges; the redraw timer then finds the same view and selection
+    and leaves them (set_graph drew them too, and the timer a third time: three uploads and
+    repaints of 20,000 segments for each graph shown)."""
     graph, uploads = big_pane.graph, []
     graph.setRange(xRange=(0.2, 0.3), yRange=(-0.5, 1.5), padding=0)
     qtbot.wait(4 * REDRAW_DELAY_MS)
     graph.edge_items[0].sigPlotChanged.connect(lambda *_: uploads.append(graph.view()))
-    graph.show_all()
+    big_pane.show_result(synthetic_graph())
     qtbot.wait(4 * REDRAW_DELAY_MS)
     assert len(uploads) == 1 and graph.drawn_segments() == EDGE_BUDGET
+    graph.redraw_edges()
+    assert len(uploads) == 1                                            # nothing moved: nothing drawn
     graph.setRange(xRange=(0.2, 0.3), yRange=(-0.5, 1.5), padding=0)
     qtbot.waitUntil(lambda: len(uploads) == 2, timeout=2000)            # a real move: drawn again
 
