@@ -106,10 +106,11 @@ class GraphView(pg.PlotWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent, background="#16161c")
-        # whole-viewport repaints: with pyqtgraph's minimal updates the first paint of a mined
-        # graph's edges in the window took 0.3-0.4 s an item, and the GUI stalled about 1 s when
-        # a graph arrived (116 ms with these; tests/bench/graph_pane.py). Why is not established:
-        # the clip was one rectangle either way, and a bare view painted fast in both modes
+        # whole-viewport repaints: with pyqtgraph's minimal updates, the repaint after a graph
+        # arrived had an exposed region of three rectangles (the plot area and two slivers the
+        # layout's settling touched), and Qt's raster engine strokes a path against a clip of more
+        # than one rectangle about 55x slower: 0.05-0.5 s an edge item, about 1 s of GUI stall
+        # (tests/bench/graph_pane.py measures both the stall and the clip's cost)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
         self.nodes: NodeSet | None = None
         self.edges: EdgeSet | None = None
