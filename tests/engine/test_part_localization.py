@@ -57,6 +57,20 @@ def test_transfer_keeps_the_detectors_with_a_steady_offset_and_finds_the_part():
     np.testing.assert_allclose(predicted, truth[3:], atol=1e-9)
 
 
+def test_the_weighted_median_ignores_a_few_wrong_votes():
+    """§1.7 "or use a weighted median for robustness": per axis, the first vote whose cumulative
+    score reaches half the total. Three votes near (11, 41) with 0.8 of the score, one far off."""
+    positions = np.array([[[10.0, 40.0], [11.0, 42.0], [12.0, 41.0], [100.0, 5.0]]])
+    scores = np.array([[3.0, 3.0, 2.0, 2.0]])
+    chosen, delta = np.arange(4), np.zeros((4, 2))
+    mean = _transfer.predict(positions, scores, np.array([0]), chosen, delta)
+    median = _transfer.predict(positions, scores, np.array([0]), chosen, delta, consensus="median")
+    np.testing.assert_allclose(mean, [[28.7, 33.8]])                     # pulled by the far vote
+    np.testing.assert_array_equal(median, [[11.0, 40.0]])                # x: 0.3, 0.6 ≥ ½; y: 5 (0.2), 40 (0.5)
+    silent = _transfer.predict(positions, np.zeros((1, 4)), np.array([0]), chosen, delta, consensus="median")
+    np.testing.assert_array_equal(silent, [[11.0, 40.0]])                # no score: equal weights
+
+
 def test_one_shot_transfer_needs_a_detector_near_the_click():
     positions = np.array([[[10.0, 10.0], [40.0, 40.0]]] * 4)
     chosen, _ = _transfer.fit(positions, np.ones((4, 2)), np.array([0]), np.array([[41.0, 39.0]]),

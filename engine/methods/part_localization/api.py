@@ -37,7 +37,8 @@ def compute(inputs: MethodInputs, config: PartLocalizationConfig, progress: Prog
         targets = task.targets
         for name, (positions, scores) in detectors.items():
             chosen, delta = _transfer.fit(positions, scores, task.annotated, targets, config.nodes, radius)
-            task.predictions[name] = _transfer.predict(positions, scores, task.test, chosen, delta)
+            task.predictions[name] = _transfer.predict(positions, scores, task.test, chosen, delta,
+                                                       config.consensus)
         task.predictions["nearest_neighbour"] = _transfer.nearest_neighbour(
             features, unit_xy, task.annotated, targets, task.test)
     progress.step(1.0, 1.0, "parts localised")

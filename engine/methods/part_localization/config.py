@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from engine.methods.explanatory_graph.config import crop_setting
 from engine.settings import setting
 
+CONSENSUS = ("mean", "median")
+
 
 @dataclass(frozen=True)
 class PartLocalizationConfig:
@@ -17,5 +19,8 @@ class PartLocalizationConfig:
     nodes: int = setting(20, "nodes (or filters) kept as the part's detectors [ours]", "nodes")
     radius: float = setting(0.0, "ρ: displacement spread scale; with one shot a node must fire this close "
                             "(0: an eighth of the image side)", "pixels")
+    consensus: str = setting("mean", "how the kept detectors' votes make one prediction: their score-weighted "
+                             "mean (§1.7), or per axis the weighted median (robust to a few wrong votes)",
+                             options=CONSENSUS)
     crop: str = crop_setting()
     batch_size: int = setting(32, "images per inference batch", "images")
