@@ -9,7 +9,8 @@ that 1,000 did (tests/bench/explanatory_graph.py). Trimming after every batch co
 30 % of the E-step's time on CPU; trimming every few batches bounds the growth for a few
 per cent. A trim locks each arena while it walks it, the GUI thread's too: 4-38 ms over the
 test suite, so it is kept to batch loops and not run after every job. Elsewhere (no glibc)
-trimming does nothing.
+trimming does nothing. The information method's chunks need none: their buffers keep one
+shape, and over 12 chunks the resident memory stayed at 1.19-1.34 GB (session 8).
 """
 from __future__ import annotations
 
