@@ -5,9 +5,11 @@ or class) with a colour bar, points at the σ clamp drawn as ×; the model / --m
 rotate, pan, zoom; click a point → it becomes the document's selection (sample, points) and
 its values show; a selection made elsewhere rings its points. Large clouds are decimated
 (_point_canvas). "Open in Open3D" starts a separate viewer process (gui.open3d_viewer).
-The canvas is made when the first result arrives: a GL widget anywhere in the window turns on
-OpenGL compositing of the whole window, and under software OpenGL every repaint of any pane
-then cost about 10 ms more (tests/bench/window_updates.py).
+A GL widget turns on OpenGL compositing of its whole window, and under software OpenGL every
+repaint of any pane then cost about 10 ms more (tests/bench/window_updates.py). So the canvas
+is made when the first result arrives, and its column is a native window of its own: only that
+column is composited (Qt's QOpenGLWidget documentation names the native child window as the way
+to keep the rest of the window out of it).
 Renders only from `(record, state)`; `figure()` is the CLI's export figure (Open3D offscreen).
 """
 from __future__ import annotations
@@ -17,8 +19,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage, QPainter
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox,
-                               QSplitter, QTableWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QComboBox, QDoubleSpinBox, QHBoxLayout, QHeaderView, QLabel,
+                               QPushButton, QSpinBox, QSplitter, QTableWidget, QVBoxLayout, QWidget)
 
 from engine import figures
 from engine.figures.point_colours import at_clamp, colour_choices, colouring, model_names
@@ -134,11 +136,17 @@ class PointCloudPane(QWidget):
         self.render(refit=True)
 
     def make_canvas(self) -> None:
-        """The vispy canvas in the hint's place, once."""
-        if self.cloud is None:
-            self.cloud = PointCanvas(self.pick)
-            self.left_layout.replaceWidget(self.hint, self.cloud.widget)
-            self.hint.hide()
+        """The vispy canvas in the hint's place, once, in a column that is a native window (module
+        docstring); neither its ancestors nor their siblings are made native with it."""
+        if self.cloud is not None:
+            return
+        column = self.hint.parentWidget()
+        QApplication.setAttribute(Qt.AA_DontCreateNativeWidgetSiblings)
+        column.setAttribute(Qt.WA_DontCreateNativeAncestors)
+        column.setAttribute(Qt.WA_NativeWindow)
+        self.cloud = PointCanvas(self.pick)
+        self.left_layout.replaceWidget(self.hint, self.cloud.widget)
+        self.hint.hide()
 
     @staticmethod
     def _refill(box: QComboBox, items: list, current: int) -> None:

@@ -15,6 +15,7 @@ from matplotlib import colormaps
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtOpenGLWidgets import QOpenGLWidget
+from PySide6.QtWidgets import QWidget
 
 from engine.figures.point_cloud import pixels
 from engine.figures.point_rows import cloud_rows
@@ -70,8 +71,9 @@ def click(qtbot, pane, index: int) -> None:
 
 
 def test_the_window_has_no_gl_widget_until_a_cloud_is_shown(qtbot, window):
-    """A GL widget makes Qt composite the whole window through OpenGL on every repaint (about 10 ms
-    each under software GL, tests/bench/window_updates.py): the canvas waits for the first cloud."""
+    """A GL widget makes Qt composite its whole window through OpenGL on every repaint (about 10 ms
+    each under software GL, tests/bench/window_updates.py): the canvas waits for the first cloud,
+    and its column is a native window of its own, while the panes and the window stay alien."""
     pane = window.panes["point_cloud"]
     window.tabs.setCurrentWidget(pane)
     qtbot.wait(20)
@@ -81,6 +83,8 @@ def test_the_window_has_no_gl_widget_until_a_cloud_is_shown(qtbot, window):
     pane = shown(qtbot, window, three_dot_record())
     assert window.findChildren(QOpenGLWidget) == [pane.cloud.widget] and not pane.hint.isVisible()
     assert pane.cloud.widget.height() > 300                              # it took the hint's room
+    natives = [w for w in window.findChildren(QWidget) if w.testAttribute(Qt.WA_NativeWindow)]
+    assert natives == [pane.cloud.widget.parentWidget()]                 # the canvas's column alone
 
 
 def test_class_colours_are_red_dots_on_white_and_importance_follows_viridis(qtbot, window):
