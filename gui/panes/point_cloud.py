@@ -7,9 +7,9 @@ its values show; a selection made elsewhere rings its points. Large clouds are d
 (_point_canvas). "Open in Open3D" starts a separate viewer process (gui.open3d_viewer).
 A GL widget turns on OpenGL compositing of its whole window, and under software OpenGL every
 repaint of any pane then cost about 10 ms more (tests/bench/window_updates.py). So the canvas
-is made when the first result arrives, and its column is a native window of its own: only that
-column is composited (Qt's QOpenGLWidget documentation names the native child window as the way
-to keep the rest of the window out of it).
+is made when the first result arrives, and its column is a native window of its own: then only
+that column is composited (measured by the same benchmark; Qt's own way, a QOpenGLWindow in a
+window container, has no vispy canvas).
 Renders only from `(record, state)`; `figure()` is the CLI's export figure (Open3D offscreen).
 """
 from __future__ import annotations
