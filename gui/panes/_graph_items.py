@@ -166,9 +166,10 @@ class GraphView(pg.PlotWidget):
     def redraw_edges(self) -> None:
         """Hand the edges of what is in view (within the budget) to the line items; nothing when they
         hold those already (a range change that moved nothing: a second upload and repaint of every edge)."""
-        if self.nodes is None or self.drawn_for == (self.view(), self.selected_flat):
+        wanted = (self.view(), self.selected_flat)
+        if self.nodes is None or self.drawn_for == wanted:
             return
-        self.drawn_for = (self.view(), self.selected_flat)
+        self.drawn_for = wanted
         always = None
         if self.selected_flat is not None:
             always = np.zeros(len(self.nodes.xy), bool)
