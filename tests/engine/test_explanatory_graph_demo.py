@@ -26,7 +26,12 @@ MEASURED = {"instability_ratio": {"conv3": (0.36, 0.41), "conv4": (0.49, 0.49), 
             "localisation": {"graph": (0.0945, 0.0958), "filter_peak": (0.1078, 0.1110),
                              "nearest_neighbour": (0.1783, 0.1728), "shot_mean": (0.0978, 0.0978)},
             # with --set consensus=median (§1.7's weighted median; session 8, seed 0): graph 0.0957,
-            # filter peaks 0.0982 (0.97×): the baseline gains more from the median than the nodes do
+            # filter peaks 0.0982 (0.97×): the baseline gains more from the median than the nodes do;
+            # session 9, seed 0: consensus=mode (produceMap's vote map) graph 0.0937, filter peaks 0.1038
+            # (0.90×); mirror=true (step_inference's pose choice) reads half the test images mirrored
+            # and worsens both: mean 0.1357 / 0.1554, median 0.1385 / 0.1514, mode 0.1343 / 0.1572.
+            # Had an oracle picked each image's better reading: graph 0.064 / 0.066 / 0.064 against
+            # filter peaks 0.078 / 0.070 / 0.075, so not even a perfect pose choice reaches 0.6×
             # step_getResult's other numbers on seed 0 (session 7): detection (IoU ≥ 0.5), centre in box
             "localisation_rates": {"graph": (0.523, 0.708), "filter_peak": (0.435, 0.630),
                                    "nearest_neighbour": (0.477, 0.579)}}
@@ -97,7 +102,8 @@ def test_the_localisation_error_is_the_mirror_ambiguity(localisation):
     0.103 on the 11 test images facing with the shots, 0.236 on the 7 against (filter peaks
     0.123 / 0.215). Over all 24 parts, an oracle picking each test image's better orientation
     (the votes on the image or on its mirror) gave 0.064; the nodes' own scores picking it gave
-    0.139: they fire alike on a part and on its mirror image."""
+    0.139: they fire alike on a part and on its mirror image. The reference's own choice
+    (`--set mirror=true`: the readings' vote agreement plus log scores) gave 0.136."""
     result = PartLocalizationResult.from_record(localisation)
     tasks = {t.part: t for t in result.tasks}
     with_shots, against = [], []

@@ -53,8 +53,10 @@ def test_transfer_keeps_the_detectors_with_a_steady_offset_and_finds_the_part():
     scores[:, 2:] = 3.0                                                     # and fire more strongly
     chosen, delta = _transfer.fit(positions, scores, np.arange(3), truth[:3], keep=2, radius=12.0)
     assert sorted(chosen.tolist()) == [0, 1]
-    predicted = _transfer.predict(positions, scores, np.arange(3, 30), chosen, delta)
+    predicted, mirrored = _transfer.predict((positions, scores), None, np.arange(3, 30), chosen, delta, "mean",
+                                            (96, 96))
     np.testing.assert_allclose(predicted, truth[3:], atol=1e-9)
+    assert not mirrored.any()
 
 
 def test_the_weighted_median_ignores_a_few_wrong_votes():
@@ -62,13 +64,43 @@ def test_the_weighted_median_ignores_a_few_wrong_votes():
     score reaches half the total. Three votes near (11, 41) with 0.8 of the score, one far off."""
     positions = np.array([[[10.0, 40.0], [11.0, 42.0], [12.0, 41.0], [100.0, 5.0]]])
     scores = np.array([[3.0, 3.0, 2.0, 2.0]])
-    chosen, delta = np.arange(4), np.zeros((4, 2))
-    mean = _transfer.predict(positions, scores, np.array([0]), chosen, delta)
-    median = _transfer.predict(positions, scores, np.array([0]), chosen, delta, consensus="median")
+    mean = _transfer.consensus(positions, scores, "mean", (128, 128))
+    median = _transfer.consensus(positions, scores, "median", (128, 128))
     np.testing.assert_allclose(mean, [[28.7, 33.8]])                     # pulled by the far vote
     np.testing.assert_array_equal(median, [[11.0, 40.0]])                # x: 0.3, 0.6 ≥ ½; y: 5 (0.2), 40 (0.5)
-    silent = _transfer.predict(positions, np.zeros((1, 4)), np.array([0]), chosen, delta, consensus="median")
+    silent = _transfer.consensus(positions, np.zeros((1, 4)), "median", (128, 128))
     np.testing.assert_array_equal(silent, [[11.0, 40.0]])                # no score: equal weights
+
+
+def test_the_vote_map_mode_is_where_most_fired_votes_overlap():
+    """produceMap (§1.7 step 3 [code]): at 224 px each fired vote adds exp(−‖o‖/49.5) − its
+    window's corner value on an 11 px half-side window; scores do not weigh the votes. Two votes
+    at (50, 60) and one at (53, 60) peak at (50, 60) [gains 2·1 + 0.941 there, 2·0.941 + 1 at
+    (53, 60)]; the loud vote at (150, 20) and the silent pair at (120, 120) do not win; a vote
+    off the image adds nothing, and an image with no vote inside keeps the weighted mean."""
+    votes = np.array([[[50.0, 60.0], [50.4, 59.6], [53.0, 60.0], [150.0, 20.0], [120.0, 120.0], [120.0, 120.0]],
+                      [[-40.0, 10.0], [300.0, 10.0], [10.0, 500.0], [-40.0, 10.0], [-40.0, 10.0], [-40.0, 10.0]]])
+    scores = np.array([[1.0, 1.0, 1.0, 50.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0, 0.0, 0.0]])
+    mode = _transfer.consensus(votes, scores, "mode", (224, 224))
+    np.testing.assert_array_equal(mode[0], [50.0, 60.0])
+    np.testing.assert_allclose(mode[1], [130.0, 10.0])                     # the mean of the two fired
+
+
+def test_a_mirrored_object_is_read_on_its_mirror_where_the_votes_agree_there():
+    """step_inference (§1.7 step 3 [code]): two detectors learned on a car facing right, 20 px
+    left and right of its wheel (Δ̄ = (+20, 0) and (−20, 0) to the part). On a car facing left
+    the plain reading's votes land 80 px apart; on the mirror (positions in the image's own
+    coordinates, Δ̄_x flipped) they agree on the part, so the mirror is read and finds it. An
+    image facing like the shot stays plain."""
+    part = np.array([[40.0, 50.0], [60.0, 50.0]])                          # image 0 as the shot, 1 mirrored
+    plain = np.array([[[20.0, 50.0], [60.0, 50.0]], [[20.0, 50.0], [100.0, 50.0]]])
+    mirror = np.array([[[20.0, 50.0], [60.0, 50.0]], [[80.0, 50.0], [40.0, 50.0]]])
+    scores = np.ones((2, 2))
+    chosen, delta = np.arange(2), np.array([[20.0, 0.0], [-20.0, 0.0]])
+    predicted, mirrored = _transfer.predict((plain, scores), (mirror, scores), np.arange(2), chosen, delta,
+                                            "mean", (96, 128))
+    assert mirrored.tolist() == [False, True]
+    np.testing.assert_allclose(predicted, part)
 
 
 def test_one_shot_transfer_needs_a_detector_near_the_click():
@@ -126,6 +158,25 @@ def test_localisation_reports_every_part_with_its_baselines(model_spec, graph_di
     for name in ("distance", "detection_rate_filter_peak", "centre_in_box_rate_nearest_neighbour"):
         column = header.index(name)
         assert finite_mean([row[column] for row in rows]) == pytest.approx(record.metrics[name])
+
+
+def test_the_mirror_reading_replaces_the_plain_one_only_where_it_is_kept(model_spec, graph_dir):
+    """With `mirror`, an image read as it is keeps the plain run's prediction exactly; the share
+    read mirrored is the metric's, and survives the record (on this data the graph reads 3 of
+    4 test images mirrored, so the comparison is not empty)."""
+    plain = PartLocalizationResult.from_record(_localise(model_spec, graph=str(graph_dir), shots="1"))
+    record = _localise(model_spec, graph=str(graph_dir), shots="1", mirror="true")
+    both = PartLocalizationResult.from_record(record)
+    for method in ("graph", "filter_peak"):
+        kept = [t.mirrored[method] for t in both.tasks]
+        for t, p, m in zip(both.tasks, plain.tasks, kept):
+            np.testing.assert_array_equal(t.predictions[method][~m], p.predictions[method][~m])
+            assert not p.mirrored[method].any()
+        name = rate_name("mirrored_share", "distance" if method == "graph" else "distance_filter_peak")
+        assert record.metrics[name] == pytest.approx(np.mean([m.mean() for m in kept]))
+    assert any(t.mirrored["graph"].any() for t in both.tasks)
+    assert plain.tasks[0].predictions["nearest_neighbour"].tolist() == \
+        both.tasks[0].predictions["nearest_neighbour"].tolist()
 
 
 def test_your_own_clicks_are_localised_on_the_other_images(model_spec, graph_dir):

@@ -6,6 +6,8 @@ images), with the reference's two other numbers where the data has part masks: t
 detection rate (the prediction's box, the shots' mean part size, at IoU ≥ 0.5 with the
 part's box) and the share of predictions inside the part's box. Baselines on the same
 protocol: raw filter peaks with the same transfer rule, and nearest neighbour on conv features.
+With `mirror`, the reference's pose choice (§1.7 step 3 [code], step_inference.m): graph and
+filter peaks also read each image mirrored, and keep per test image the better-scored reading.
 """
 from __future__ import annotations
 
@@ -28,17 +30,20 @@ USER_PART = "annotated"
 def compute(inputs: MethodInputs, config: PartLocalizationConfig, progress: Progress) -> PartLocalizationResult:
     data, saved = analysed(inputs.data, config.crop), open_graph(config.graph, inputs.model)
     tasks = user_task(data, config) if config.annotations else landmark_tasks(data, config)
-    records, maps = infer_saved(saved, inputs.model, data.images, config.batch_size, progress.child(0.0, 0.8))
-    detectors = {"graph": _node_detectors(saved, records), "filter_peak": _filter_detectors(saved, maps)}
+    size = data.images.shape[-2:]
+    half = 0.4 if config.mirror else 0.8
+    plain, maps = _detectors(saved, inputs.model, data.images, config, progress.child(0.0, half))
+    mirror = _detectors(saved, inputs.model, data.images, config, progress.child(half, 0.8), mirrored=True)[0] \
+        if config.mirror else {}
     features, unit_xy = _unit_features(saved, maps.stores)
     radius = config.radius or data.images.shape[-1] / 8
     for i, task in enumerate(tasks):
         progress.child(0.8, 1.0).step(i, len(tasks), f"localising {task.part}")
         targets = task.targets
-        for name, (positions, scores) in detectors.items():
-            chosen, delta = _transfer.fit(positions, scores, task.annotated, targets, config.nodes, radius)
-            task.predictions[name] = _transfer.predict(positions, scores, task.test, chosen, delta,
-                                                       config.consensus)
+        for name, detectors in plain.items():
+            chosen, delta = _transfer.fit(*detectors, task.annotated, targets, config.nodes, radius)
+            task.predictions[name], task.mirrored[name] = _transfer.predict(
+                detectors, mirror.get(name), task.test, chosen, delta, config.consensus, size)
         task.predictions["nearest_neighbour"] = _transfer.nearest_neighbour(
             features, unit_xy, task.annotated, targets, task.test)
     progress.step(1.0, 1.0, "parts localised")
@@ -105,6 +110,19 @@ def _boxes(data, column: int, shots, test) -> dict:
     size = boxes[shots, 2:] - boxes[shots, :2] + 1
     box_size = np.nanmean(size, 0) if np.isfinite(size).all(1).any() else np.full(2, np.nan)
     return {"boxes": boxes[test], "box_size": box_size}
+
+
+def _detectors(saved, model, images, config, progress, mirrored: bool = False):
+    """Graph nodes and filter peaks as detectors {name: (positions (N,K,2), scores (N,K))} on
+    the images or, `mirrored`, on their mirrors with x in the images' own coordinates; and the maps."""
+    if mirrored:
+        images = np.ascontiguousarray(images[..., ::-1])
+    records, maps = infer_saved(saved, model, images, config.batch_size, progress)
+    detectors = {"graph": _node_detectors(saved, records), "filter_peak": _filter_detectors(saved, maps)}
+    if mirrored:
+        for positions, _ in detectors.values():
+            positions[..., 0] = images.shape[-1] - 1 - positions[..., 0]
+    return detectors, maps
 
 
 def _node_detectors(saved, records):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from engine.methods.explanatory_graph.config import crop_setting
 from engine.settings import setting
 
-CONSENSUS = ("mean", "median")
+CONSENSUS = ("mean", "median", "mode")
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,10 @@ class PartLocalizationConfig:
     radius: float = setting(0.0, "ρ: displacement spread scale; with one shot a node must fire this close "
                             "(0: an eighth of the image side)", "pixels")
     consensus: str = setting("mean", "how the kept detectors' votes make one prediction: their score-weighted "
-                             "mean (§1.7), or per axis the weighted median (robust to a few wrong votes)",
-                             options=CONSENSUS)
+                             "mean (§1.7), per axis the weighted median (robust to a few wrong votes), or "
+                             "the mode of their vote map (the reference's produceMap)", options=CONSENSUS)
+    mirror: bool = setting(False, "also read each new image mirrored, and keep the reading whose votes agree "
+                           "better (the reference's pose choice, step_inference: for objects that face "
+                           "either way); the annotated images are read as they are")
     crop: str = crop_setting()
     batch_size: int = setting(32, "images per inference batch", "images")

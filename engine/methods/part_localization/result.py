@@ -14,13 +14,15 @@ METRIC_NAMES = {"graph": "distance", "filter_peak": "distance_filter_peak",
                 "nearest_neighbour": "distance_nearest_neighbour"}
 # step_getResult's other two numbers (§1.8), each method's name as in METRIC_NAMES
 RATES = ("detection_rate", "centre_in_box_rate")
+MIRRORED = ("graph", "filter_peak")     # the methods that may read a test image mirrored
 MIN_IOU = 0.5
 
 
 @dataclass
 class Task:
     """One part: annotated images and their clicks (A,2) pixel (x, y); test images, truth (T,2)
-    (NaN where unknown) and each method's predictions (T,2). With part masks, the test images'
+    (NaN where unknown), each method's predictions (T,2) and whether they were read on the
+    test image's mirror (T,) (`mirror` setting). With part masks, the test images'
     part boxes (T,4) x0, y0, x1, y1 inclusive (NaN where unknown) and the annotated parts' mean
     box size (2,) w, h: a prediction's box is that size around it (the reference's pHW_avg)."""
 
@@ -30,6 +32,7 @@ class Task:
     test: np.ndarray
     truth: np.ndarray
     predictions: dict = field(default_factory=dict)
+    mirrored: dict = field(default_factory=dict)
     boxes: np.ndarray | None = None
     box_size: np.ndarray | None = None
 
@@ -72,6 +75,9 @@ class PartLocalizationResult:
             per_part = [t.rates(method) for t in self.tasks]
             for rate in RATES:
                 out[rate_name(rate, name)] = finite_mean([finite_mean(r[rate]) for r in per_part])
+        for method in MIRRORED:
+            out[rate_name("mirrored_share", METRIC_NAMES[method])] = finite_mean(
+                [finite_mean(t.mirrored.get(method, [])) for t in self.tasks])
         for task in self.tasks:
             out[f"distance/{task.part}"] = finite_mean(task.distances("graph", self.diagonal))
         return out
@@ -83,6 +89,7 @@ class PartLocalizationResult:
                 if getattr(task, name) is not None:
                     arrays[f"{name}/{i}"] = getattr(task, name)
             arrays.update({f"prediction/{i}/{m}": task.predictions[m] for m in METHODS})
+            arrays.update({f"mirrored/{i}/{m}": task.mirrored[m] for m in MIRRORED})
         meta = {"parts": [t.part for t in self.tasks], "sample_names": self.sample_names,
                 "diagonal": self.diagonal}
         return ResultRecord(KIND, KIND, to_dict(self.config), model, data, seed,
@@ -96,6 +103,8 @@ class PartLocalizationResult:
         a = record.arrays
         tasks = [Task(part, *(a[f"{n}/{i}"] for n in ("annotated", "targets", "test", "truth")),
                       predictions={m: a[f"prediction/{i}/{m}"] for m in METHODS},
+                      mirrored={m: a.get(f"mirrored/{i}/{m}", np.zeros(len(a[f"test/{i}"]), bool))
+                                for m in MIRRORED},
                       boxes=a.get(f"boxes/{i}"), box_size=a.get(f"box_size/{i}"))
                  for i, part in enumerate(record.meta["parts"])]
         return cls(from_dict(PartLocalizationConfig, record.config), tasks, a["images"],
