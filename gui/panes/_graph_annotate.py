@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from matplotlib.colors import to_hex
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from engine.analysis import AnalysisRequest
 from engine.figures.graph import MARKERS
+from engine.methods.part_localization.config import CONSENSUS
 
 LOCALIZATION = "part-localization"
 MAX_ANNOTATIONS = 3   # the paper's few shots; a further click replaces the oldest
@@ -48,11 +49,17 @@ def annotation_setting(annotations: tuple) -> str:
     return ",".join(f"{i}:{x:g}:{y:g}" for i, x, y in annotations)
 
 
-def localisation_request(graph, graph_folder: str, annotations: tuple) -> AnalysisRequest:
+def localisation_request(graph, graph_folder: str, annotations: tuple, consensus: str = CONSENSUS[0],
+                         mirror: bool = False) -> AnalysisRequest:
     """part-localization of the user's part by this graph, on the graph's own model and data; the
-    graph's crop too, so the run analyses the very images that were clicked."""
+    graph's crop too, so the run analyses the very images that were clicked. `consensus` and
+    `mirror` as the method's settings, sent only where they differ from its defaults."""
     settings = {"graph": graph_folder, "annotations": annotation_setting(annotations),
                 "shots": str(len(annotations))}
+    if consensus != CONSENSUS[0]:
+        settings["consensus"] = consensus
+    if mirror:
+        settings["mirror"] = "true"
     if "crop" in graph.config:
         settings["crop"] = str(graph.config["crop"])
     return AnalysisRequest(LOCALIZATION, graph.model, graph.data, list(graph.meta["layers"]), settings)
@@ -77,13 +84,22 @@ def predictions_on(localization, sample: int) -> dict | None:
     return found | ({"truth": truth} if np.isfinite(truth).all() else {})
 
 
+def read_mirrored(localization, sample: int) -> set:
+    """The methods whose prediction on test image `sample` was read on its mirror (`mirror` setting)."""
+    a = localization.arrays
+    k = int(np.flatnonzero(a["test/0"] == sample)[0])
+    return {name for name in MARKERS if f"mirrored/0/{name}" in a and a[f"mirrored/0/{name}"][k]}
+
+
 def legend_html(localization, found: dict | None, sample: int) -> str:
     """What the markers on the image are: each method's symbol, colour and predicted pixel."""
     part = localization.meta["parts"][0]
     if found is None:
         return f"part-localization of {part}: image {sample} is not one of its test images"
+    mirrored = read_mirrored(localization, sample)
     rows = [f'<span style="color:{to_hex(colour)}">{GLYPHS[marker]}</span> {METHOD_NAMES[name]} '
-            f"({found[name][0]:.1f}, {found[name][1]:.1f})" for name, (marker, colour) in MARKERS.items()]
+            f"({found[name][0]:.1f}, {found[name][1]:.1f}{', read mirrored' if name in mirrored else ''})"
+            for name, (marker, colour) in MARKERS.items()]
     truth = f" · × truth ({found['truth'][0]:.1f}, {found['truth'][1]:.1f})" if "truth" in found else ""
     return f"{part} part, predicted on this image: " + " · ".join(rows) + truth
 
@@ -97,18 +113,26 @@ def listing_text(annotations: tuple) -> str:
 
 # what the pane shows -------------------------------------------------------------------
 class AnnotateBar(QWidget):
-    """The mode button, Clear, Localise, the list of clicks and the predictions' legend."""
+    """The mode button, Clear, how to localise (the votes' consensus, the mirror reading),
+    Localise, the list of clicks and the predictions' legend."""
 
     def __init__(self) -> None:
         super().__init__()
         self.mode = QPushButton("Annotate part")
         self.mode.setCheckable(True)
         self.clear, self.localise = QPushButton("Clear"), QPushButton("Localise")
+        self.consensus = QComboBox()
+        self.consensus.addItems(CONSENSUS)
+        self.consensus.setToolTip("how the kept detectors' votes make one prediction: their mean, "
+                                  "per axis their weighted median, or the mode of their vote map")
+        self.mirror = QCheckBox("mirror too")
+        self.mirror.setToolTip("also read each image mirrored and keep the reading whose votes agree "
+                               "better, for objects that face either way")
         self.listing, self.legend = QLabel(), QLabel()
         for label in (self.listing, self.legend):
             label.setWordWrap(True)
         buttons = QHBoxLayout()
-        for widget in (self.mode, self.clear, self.localise):
+        for widget in (self.mode, self.clear, QLabel("votes:"), self.consensus, self.mirror, self.localise):
             buttons.addWidget(widget)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)

@@ -198,7 +198,9 @@ class GraphBrowserPane(QWidget):
         """Ask for part-localization of the annotated part by this graph (the engine thread runs it)."""
         folder = self.graph_folder()
         if self.record is not None and folder and self.state.annotations:
-            self.document.request_run(annotate.localisation_request(self.record, folder, self.state.annotations))
+            bar = self.annotate_bar
+            self.document.request_run(annotate.localisation_request(
+                self.record, folder, self.state.annotations, bar.consensus.currentText(), bar.mirror.isChecked()))
 
     def _follow_localization(self, result_id: str) -> None:
         try:

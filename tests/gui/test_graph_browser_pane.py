@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from engine.analysis import AnalysisRequest
 from engine.methods.explanatory_graph.layout import node_xy, patch, pixel_xy, top_images
 from engine.results import ResultRecord
 from engine.tables import graph_table
+from gui.panes import _graph_annotate as annotate
 from gui.panes._graph_items import EDGE_BUDGET, REDRAW_DELAY_MS
 from gui.panes._imaging import mosaic
 from gui_testkit import click_view_point, small_request, wait_job
@@ -207,6 +209,21 @@ def test_localise_asks_the_main_window_for_part_localization_of_this_graph(qtbot
                                 "annotations": clicks, "shots": "2", "crop": "object"})
     assert asked == [expected] and submitted == [expected]
     assert clicks.startswith("1:") and ",4:" in clicks
+    pane.annotate_bar.consensus.setCurrentText("mode")          # the reference's vote map and pose choice
+    pane.annotate_bar.mirror.setChecked(True)
+    qtbot.mouseClick(pane.annotate_bar.localise, Qt.LeftButton)
+    assert asked[-1].settings == {**expected.settings, "consensus": "mode", "mirror": "true"}
+
+
+def test_the_legend_says_which_prediction_was_read_on_the_mirror():
+    xy = np.array([[10.0, 20.0], [30.0, 40.0]])
+    arrays = {"test/0": np.array([3, 5]), "truth/0": np.full((2, 2), np.nan),
+              **{f"prediction/0/{m}": xy for m in annotate.MARKERS},
+              "mirrored/0/graph": np.array([False, True]), "mirrored/0/filter_peak": np.array([False, False])}
+    localization = SimpleNamespace(arrays=arrays, meta={"parts": ["car/body"]})
+    legend = annotate.legend_html(localization, annotate.predictions_on(localization, 5), 5)
+    assert "graph nodes (30.0, 40.0, read mirrored)" in legend and "filter peaks (30.0, 40.0)" in legend
+    assert "read mirrored" not in annotate.legend_html(localization, annotate.predictions_on(localization, 3), 3)
 
 
 def test_a_localization_of_this_graph_is_drawn_on_its_test_images(qtbot, shown):
