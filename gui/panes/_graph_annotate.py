@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushBu
 
 from engine.analysis import AnalysisRequest
 from engine.figures.graph import MARKERS
-from engine.methods.part_localization.config import CONSENSUS
+from engine.methods.part_localization.config import CONSENSUS, PartLocalizationConfig
 
 LOCALIZATION = "part-localization"
 MAX_ANNOTATIONS = 3   # the paper's few shots; a further click replaces the oldest
@@ -49,17 +49,20 @@ def annotation_setting(annotations: tuple) -> str:
     return ",".join(f"{i}:{x:g}:{y:g}" for i, x, y in annotations)
 
 
-def localisation_request(graph, graph_folder: str, annotations: tuple, consensus: str = CONSENSUS[0],
-                         mirror: bool = False) -> AnalysisRequest:
+DEFAULTS = PartLocalizationConfig()
+
+
+def localisation_request(graph, graph_folder: str, annotations: tuple, consensus: str = DEFAULTS.consensus,
+                         mirror: bool = DEFAULTS.mirror) -> AnalysisRequest:
     """part-localization of the user's part by this graph, on the graph's own model and data; the
     graph's crop too, so the run analyses the very images that were clicked. `consensus` and
     `mirror` as the method's settings, sent only where they differ from its defaults."""
     settings = {"graph": graph_folder, "annotations": annotation_setting(annotations),
                 "shots": str(len(annotations))}
-    if consensus != CONSENSUS[0]:
+    if consensus != DEFAULTS.consensus:
         settings["consensus"] = consensus
-    if mirror:
-        settings["mirror"] = "true"
+    if mirror != DEFAULTS.mirror:
+        settings["mirror"] = str(mirror).lower()
     if "crop" in graph.config:
         settings["crop"] = str(graph.config["crop"])
     return AnalysisRequest(LOCALIZATION, graph.model, graph.data, list(graph.meta["layers"]), settings)
@@ -74,11 +77,9 @@ def names_graph(localization, graph_folder: str | None) -> bool:
 def predictions_on(localization, sample: int) -> dict | None:
     """Pixel (x, y) of the part each method predicts on image `sample` (its first part), and the
     truth where the data knows it; None when `sample` is not one of its test images."""
-    a = localization.arrays
-    hits = np.flatnonzero(a["test/0"] == sample)
-    if not len(hits):
+    a, k = localization.arrays, _test_index(localization, sample)
+    if k is None:
         return None
-    k = int(hits[0])
     found = {name: np.asarray(a[f"prediction/0/{name}"][k], float) for name in MARKERS}
     truth = np.asarray(a["truth/0"][k], float)
     return found | ({"truth": truth} if np.isfinite(truth).all() else {})
@@ -86,9 +87,14 @@ def predictions_on(localization, sample: int) -> dict | None:
 
 def read_mirrored(localization, sample: int) -> set:
     """The methods whose prediction on test image `sample` was read on its mirror (`mirror` setting)."""
-    a = localization.arrays
-    k = int(np.flatnonzero(a["test/0"] == sample)[0])
-    return {name for name in MARKERS if f"mirrored/0/{name}" in a and a[f"mirrored/0/{name}"][k]}
+    a, k = localization.arrays, _test_index(localization, sample)
+    return {name for name in MARKERS if k is not None and f"mirrored/0/{name}" in a and a[f"mirrored/0/{name}"][k]}
+
+
+def _test_index(localization, sample: int) -> int | None:
+    """Where image `sample` is among the localisation's test images; None if it is not one."""
+    hits = np.flatnonzero(localization.arrays["test/0"] == sample)
+    return int(hits[0]) if len(hits) else None
 
 
 def legend_html(localization, found: dict | None, sample: int) -> str:

@@ -70,10 +70,9 @@ def vote_mode(votes, fired, size: tuple[int, int], fallback) -> np.ndarray:
     each offset o of a (2r+1)² window around the rounded vote, inside the image; the votes' own
     scores do not weigh them there (they cancel in the reference). `fallback` where no vote lands."""
     height, width = size
-    side = (height + width) / 2
-    norm_delta, r = np.hypot(DELTA_SHARE * side, DELTA_SHARE * side), round(WINDOW_SHARE * side)
+    r = round(WINDOW_SHARE * (height + width) / 2)
     dy, dx = np.mgrid[-r:r + 1, -r:r + 1].reshape(2, -1)
-    gain = np.exp(-np.hypot(dx, dy) / norm_delta)
+    gain = np.exp(-np.hypot(dx, dy) / delta_norm(size))
     gain -= gain.min()
     x = np.round(votes[..., 0])[..., None] + dx                               # (T,k,O)
     y = np.round(votes[..., 1])[..., None] + dy
@@ -89,9 +88,13 @@ def vote_mode(votes, fired, size: tuple[int, int], fallback) -> np.ndarray:
 def reading_score(votes, scores, centre, size: tuple[int, int]) -> np.ndarray:
     """(T,) produceMap's MEAN_GenDisL_est: the mean over kept detectors of the log-Gaussian
     agreement of their vote with the prediction (super_loc-weighted) plus their log score."""
-    side = (size[0] + size[1]) / 2
-    agreement = -((votes - centre[:, None]) ** 2).sum(-1) / (2 * 2 * (DELTA_SHARE * side) ** 2)
+    agreement = -((votes - centre[:, None]) ** 2).sum(-1) / (2 * delta_norm(size) ** 2)
     return (SUPER_LOC * agreement + np.log(np.maximum(scores, 1e-12))).mean(1)
+
+
+def delta_norm(size: tuple[int, int]) -> float:
+    """‖δ‖ px on images of `size`: δ = (35, 35) px at the reference's 224 px, with the side."""
+    return float(np.sqrt(2) * DELTA_SHARE * (size[0] + size[1]) / 2)
 
 
 def predict(plain, mirror, images, chosen, mean_delta, how: str, size: tuple[int, int]):

@@ -77,7 +77,7 @@ class PartLocalizationResult:
                 out[rate_name(rate, name)] = finite_mean([finite_mean(r[rate]) for r in per_part])
         for method in MIRRORED:
             out[rate_name("mirrored_share", METRIC_NAMES[method])] = finite_mean(
-                [finite_mean(t.mirrored.get(method, [])) for t in self.tasks])
+                [finite_mean(t.mirrored[method]) for t in self.tasks])
         for task in self.tasks:
             out[f"distance/{task.part}"] = finite_mean(task.distances("graph", self.diagonal))
         return out
